@@ -1,0 +1,555 @@
+/* agent: owns `innsync-branch run`, the site's sync agent: one DEALER
+ * socket to HQ over CURVE, uploading the outbox and storing what HQ sends.
+ *
+ * Upstream invariants:
+ *  - records leave in sequence order, at most AGENT_WINDOW_RECORDS beyond
+ *    HQ's last ack (bounded window);
+ *  - a record is marked acknowledged (or refused, with HQ's reason) only
+ *    when an Ack says HQ committed it;
+ *  - after silence, a reconnect or an HQ restart (new Welcome.session) the
+ *    agent goes back to its last ack and resends; HQ drops duplicates.
+ * Downstream: an item is stored and its cursor advanced in one commit
+ * before the DownAck leaves; items out of sequence are ignored (HQ resends). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "branch.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+#include "wire.h"
+
+#define AGENT_WINDOW_RECORDS 1024
+#define AGENT_RESEND_MS 5000
+#define AGENT_HELLO_UNWELCOMED_MS 1000
+#define AGENT_MAX_SITES 256
+
+struct agent_cursor {
+	char site[64];
+	uint64_t seq;
+};
+
+struct agent {
+	sqlite3 *db;                 /* owned */
+	struct branch_identity id;
+	signing_key *key;            /* owned */
+	void *ctx;                   /* owned */
+	void *socket;                /* owned, DEALER */
+	uint64_t acked, sent_upto, outbox_head;
+	uint64_t hq_session;
+	uint32_t heartbeat_ms, max_batch_records, max_batch_bytes;
+	int64_t last_progress_mono, last_hello_mono, last_heard_mono;
+	bool welcomed, online, uploads_halted;
+	long long data_version;
+	struct agent_cursor cursors[AGENT_MAX_SITES];
+	size_t n_cursors;
+	sqlite3_stmt *outbox_range;  /* owned */
+	int exit_code;
+};
+
+static volatile sig_atomic_t agent_stop_requested;
+
+static void on_stop_signal(int signo)
+{
+	(void)signo;
+	agent_stop_requested = 1;
+}
+
+static int refresh_outbox_head(struct agent *agent)
+{
+	long long head = 0;
+	if (store_query_int64(agent->db, "SELECT COALESCE(max(seq), 0) FROM outbox", 0, &head) != 0)
+		return -1;
+	agent->outbox_head = (uint64_t)head;
+	agent->data_version = store_data_version(agent->db);
+	return 0;
+}
+
+static int load_cursors(struct agent *agent)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (store_prepare(agent->db,
+			  "SELECT a.site, COALESCE(c.seq, 0) FROM agent_sites a"
+			  " LEFT JOIN down_cursors c ON c.site = a.site ORDER BY a.site",
+			  &stmt) != 0)
+		return -1;
+	agent->n_cursors = 0;
+	while (sqlite3_step(stmt) == SQLITE_ROW && agent->n_cursors < AGENT_MAX_SITES) {
+		struct agent_cursor *cursor = &agent->cursors[agent->n_cursors++];
+		copy_string(cursor->site, sizeof cursor->site, (const char *)sqlite3_column_text(stmt, 0));
+		cursor->seq = (uint64_t)sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static struct agent_cursor *find_cursor(struct agent *agent, const char *site)
+{
+	for (size_t i = 0; i < agent->n_cursors; i++)
+		if (strcmp(agent->cursors[i].site, site) == 0)
+			return &agent->cursors[i];
+	return NULL;
+}
+
+static int send_message(struct agent *agent, Innsync__AgentMessage *msg)
+{
+	return wire_send(agent->socket, &msg->base, ZMQ_DONTWAIT);
+}
+
+static void send_hello(struct agent *agent)
+{
+	Innsync__DownCursor cursors[AGENT_MAX_SITES];
+	Innsync__DownCursor *pointers[AGENT_MAX_SITES];
+	for (size_t i = 0; i < agent->n_cursors; i++) {
+		innsync__down_cursor__init(&cursors[i]);
+		cursors[i].site = agent->cursors[i].site;
+		cursors[i].seq = agent->cursors[i].seq;
+		pointers[i] = &cursors[i];
+	}
+	Innsync__Hello hello = INNSYNC__HELLO__INIT;
+	hello.protocol_version = WIRE_PROTOCOL_VERSION;
+	hello.outbox_head = agent->outbox_head;
+	hello.acked = agent->acked;
+	hello.cursors = pointers;
+	hello.n_cursors = agent->n_cursors;
+	hello.software = "innsync-branch " INNSYNC_VERSION;
+	Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
+	msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_HELLO;
+	msg.hello = &hello;
+	send_message(agent, &msg);
+	agent->last_hello_mono = mono_ms();
+}
+
+/* Sends one batch after sent_upto. Returns 1 if sent, 0 if nothing to send
+ * or the socket is full, -1 on a store error. */
+static int send_batch(struct agent *agent)
+{
+	sqlite3_stmt *stmt = agent->outbox_range;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)agent->sent_upto);
+	sqlite3_bind_int64(stmt, 2, agent->max_batch_records);
+	static Innsync__SignedRecord records[WIRE_MAX_BATCH_RECORDS];
+	static Innsync__SignedRecord *pointers[WIRE_MAX_BATCH_RECORDS];
+	static ProtobufCBinaryData hashes[WIRE_MAX_BATCH_RECORDS];
+	static uint8_t *copies[WIRE_MAX_BATCH_RECORDS];
+	size_t n = 0, bytes = 0;
+	uint64_t first = agent->sent_upto + 1;
+	int rc = 0;
+	while (n < agent->max_batch_records && sqlite3_step(stmt) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+		size_t body_len = (size_t)sqlite3_column_bytes(stmt, 1);
+		if (seq != first + n) {
+			log_warnx("outbox has a gap after seq %llu; uploads stopped",
+				  (unsigned long long)(first + n - 1));
+			agent->uploads_halted = true;
+			break;
+		}
+		if (n > 0 && bytes + body_len > agent->max_batch_bytes)
+			break;
+		size_t total = body_len + SIGNATURE_LEN + SHA256_LEN;
+		copies[n] = malloc(total);
+		if (copies[n] == NULL) {
+			rc = -1;
+			break;
+		}
+		memcpy(copies[n], sqlite3_column_blob(stmt, 1), body_len);
+		memcpy(copies[n] + body_len, sqlite3_column_blob(stmt, 2), SIGNATURE_LEN);
+		memcpy(copies[n] + body_len + SIGNATURE_LEN, sqlite3_column_blob(stmt, 3), SHA256_LEN);
+		innsync__signed_record__init(&records[n]);
+		records[n].body.data = copies[n];
+		records[n].body.len = body_len;
+		records[n].signature.data = copies[n] + body_len;
+		records[n].signature.len = SIGNATURE_LEN;
+		hashes[n].data = copies[n] + body_len + SIGNATURE_LEN;
+		hashes[n].len = SHA256_LEN;
+		pointers[n] = &records[n];
+		bytes += body_len;
+		n++;
+	}
+	sqlite3_reset(stmt);
+	if (n > 0 && rc == 0) {
+		Innsync__Manifest manifest = INNSYNC__MANIFEST__INIT;
+		manifest.agent = agent->id.agent_id;
+		manifest.first_seq = first;
+		manifest.sha256 = hashes;
+		manifest.n_sha256 = n;
+		manifest.signed_at_ms = now_ms();
+		uint8_t *manifest_bytes = NULL;
+		size_t manifest_len = 0;
+		uint8_t sig[SIGNATURE_LEN];
+		if (wire_pack(&manifest.base, &manifest_bytes, &manifest_len) != 0 ||
+		    signing_key_sign(agent->key, manifest_bytes, manifest_len, sig) != 0) {
+			rc = -1;
+		} else {
+			Innsync__RecordBatch batch = INNSYNC__RECORD_BATCH__INIT;
+			batch.manifest.data = manifest_bytes;
+			batch.manifest.len = manifest_len;
+			batch.manifest_signature.data = sig;
+			batch.manifest_signature.len = SIGNATURE_LEN;
+			batch.records = pointers;
+			batch.n_records = n;
+			Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
+			msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_BATCH;
+			msg.batch = &batch;
+			if (send_message(agent, &msg) == 0) {
+				if (agent->sent_upto == agent->acked)
+					agent->last_progress_mono = mono_ms();
+				agent->sent_upto = first + n - 1;
+				rc = 1;
+			}
+		}
+		free(manifest_bytes);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(copies[i]);
+	return rc;
+}
+
+static void upload(struct agent *agent)
+{
+	if (agent->uploads_halted || !agent->welcomed)
+		return;
+	int64_t now = mono_ms();
+	if (agent->sent_upto > agent->acked && now - agent->last_progress_mono > AGENT_RESEND_MS) {
+		log_info("no acknowledgement for %d s: resending from seq %llu", AGENT_RESEND_MS / 1000,
+			 (unsigned long long)(agent->acked + 1));
+		agent->sent_upto = agent->acked;
+		agent->last_progress_mono = now;
+	}
+	while (agent->sent_upto < agent->outbox_head &&
+	       agent->sent_upto - agent->acked < AGENT_WINDOW_RECORDS) {
+		if (send_batch(agent) != 1)
+			break;
+	}
+}
+
+static void record_contact(struct agent *agent)
+{
+	branch_config_set_int(agent->db, "last_contact", now_ms());
+}
+
+static void handle_welcome(struct agent *agent, const Innsync__Welcome *welcome)
+{
+	if (welcome->max_batch_records >= 1 && welcome->max_batch_records <= WIRE_MAX_BATCH_RECORDS)
+		agent->max_batch_records = welcome->max_batch_records;
+	if (welcome->max_batch_bytes >= 1024 && welcome->max_batch_bytes <= WIRE_MAX_BATCH_BYTES)
+		agent->max_batch_bytes = welcome->max_batch_bytes;
+	if (welcome->heartbeat_ms >= 500 && welcome->heartbeat_ms <= 60000)
+		agent->heartbeat_ms = welcome->heartbeat_ms;
+	if (!agent->welcomed || welcome->session != agent->hq_session) {
+		log_info("connected to HQ at %s (HQ holds up to seq %llu, outbox at %llu)",
+			 agent->id.hq_sync, (unsigned long long)welcome->upstream_acked,
+			 (unsigned long long)agent->outbox_head);
+		agent->hq_session = welcome->session;
+		agent->sent_upto = agent->acked; /* anything in flight died with the old session */
+	}
+	agent->welcomed = true;
+	record_contact(agent);
+}
+
+static void handle_ack(struct agent *agent, const Innsync__Ack *ack)
+{
+	uint64_t upto = ack->upto;
+	if (upto > agent->outbox_head) {
+		log_warnx("HQ acknowledged seq %llu beyond this outbox (%llu): ignored",
+			  (unsigned long long)upto, (unsigned long long)agent->outbox_head);
+		return;
+	}
+	if (upto < agent->acked && ack->n_refusals == 0)
+		return;
+	if (store_begin(agent->db) != 0)
+		return;
+	sqlite3_stmt *stmt = NULL;
+	int failed = 0;
+	if (upto > agent->acked) {
+		failed |= store_prepare(agent->db,
+					"UPDATE outbox SET state = 'acknowledged', acked_at = ?"
+					" WHERE seq > ? AND seq <= ? AND state = 'pending'",
+					&stmt);
+		if (!failed) {
+			sqlite3_bind_int64(stmt, 1, now_ms());
+			sqlite3_bind_int64(stmt, 2, (sqlite3_int64)agent->acked);
+			sqlite3_bind_int64(stmt, 3, (sqlite3_int64)upto);
+			failed |= sqlite3_step(stmt) != SQLITE_DONE;
+			sqlite3_finalize(stmt);
+		}
+	}
+	if (!failed && ack->n_refusals > 0) {
+		failed |= store_prepare(agent->db,
+					"UPDATE outbox SET state = 'refused', reason = ?, acked_at = ?"
+					" WHERE seq = ? AND seq <= ?",
+					&stmt);
+		for (size_t i = 0; !failed && i < ack->n_refusals; i++) {
+			const Innsync__Refusal *refusal = ack->refusals[i];
+			sqlite3_bind_text(stmt, 1, refusal->reason ? refusal->reason : "", -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(stmt, 2, now_ms());
+			sqlite3_bind_int64(stmt, 3, (sqlite3_int64)refusal->seq);
+			sqlite3_bind_int64(stmt, 4, (sqlite3_int64)upto);
+			failed |= sqlite3_step(stmt) != SQLITE_DONE;
+			sqlite3_reset(stmt);
+			if (sqlite3_changes(agent->db) > 0)
+				log_info("HQ refused record %llu: %s", (unsigned long long)refusal->seq,
+					 refusal->reason);
+		}
+		if (stmt)
+			sqlite3_finalize(stmt);
+	}
+	uint64_t new_acked = upto > agent->acked ? upto : agent->acked;
+	failed |= branch_config_set_int(agent->db, "acked", (long long)new_acked);
+	failed |= branch_config_set_int(agent->db, "last_contact", now_ms());
+	if (failed || store_commit(agent->db) != 0) {
+		store_rollback(agent->db);
+		log_warnx("cannot record HQ's acknowledgement; it will be asked for again");
+		return;
+	}
+	if (new_acked > agent->acked)
+		agent->last_progress_mono = mono_ms();
+	agent->acked = new_acked;
+	if (agent->sent_upto < agent->acked)
+		agent->sent_upto = agent->acked;
+	agent->data_version = store_data_version(agent->db);
+}
+
+static void send_down_ack(struct agent *agent)
+{
+	Innsync__DownCursor cursors[AGENT_MAX_SITES];
+	Innsync__DownCursor *pointers[AGENT_MAX_SITES];
+	for (size_t i = 0; i < agent->n_cursors; i++) {
+		innsync__down_cursor__init(&cursors[i]);
+		cursors[i].site = agent->cursors[i].site;
+		cursors[i].seq = agent->cursors[i].seq;
+		pointers[i] = &cursors[i];
+	}
+	Innsync__DownAck ack = INNSYNC__DOWN_ACK__INIT;
+	ack.cursors = pointers;
+	ack.n_cursors = agent->n_cursors;
+	Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
+	msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_DOWN_ACK;
+	msg.down_ack = &ack;
+	send_message(agent, &msg);
+}
+
+static void handle_down(struct agent *agent, const Innsync__DownBatch *batch)
+{
+	if (store_begin(agent->db) != 0)
+		return;
+	sqlite3_stmt *insert = NULL, *cursor_stmt = NULL;
+	int failed = store_prepare(agent->db,
+				   "INSERT OR IGNORE INTO inbox (site, seq, kind, body, received_at)"
+				   " VALUES (?,?,?,?,?)",
+				   &insert);
+	failed |= store_prepare(agent->db,
+				"INSERT INTO down_cursors (site, seq) VALUES (?, ?)"
+				" ON CONFLICT (site) DO UPDATE SET seq = excluded.seq",
+				&cursor_stmt);
+	uint64_t before[AGENT_MAX_SITES];
+	for (size_t i = 0; i < agent->n_cursors; i++)
+		before[i] = agent->cursors[i].seq;
+	for (size_t i = 0; !failed && i < batch->n_items; i++) {
+		const Innsync__DownItem *item = batch->items[i];
+		struct agent_cursor *cursor = find_cursor(agent, item->site);
+		if (cursor == NULL || item->seq != cursor->seq + 1 ||
+		    item->body.len > WIRE_MAX_DOWN_BODY)
+			continue;
+		Innsync__DownBody *body = (Innsync__DownBody *)wire_unpack(
+			&innsync__down_body__descriptor, item->body.data, item->body.len);
+		sqlite3_bind_text(insert, 1, item->site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(insert, 2, (sqlite3_int64)item->seq);
+		sqlite3_bind_int(insert, 3, body ? (int)body->kind : 0);
+		sqlite3_bind_blob(insert, 4, item->body.data, (int)item->body.len, SQLITE_STATIC);
+		sqlite3_bind_int64(insert, 5, now_ms());
+		failed |= sqlite3_step(insert) != SQLITE_DONE;
+		sqlite3_reset(insert);
+		wire_free((ProtobufCMessage *)body);
+		sqlite3_bind_text(cursor_stmt, 1, item->site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(cursor_stmt, 2, (sqlite3_int64)item->seq);
+		failed |= sqlite3_step(cursor_stmt) != SQLITE_DONE;
+		sqlite3_reset(cursor_stmt);
+		cursor->seq = item->seq;
+	}
+	sqlite3_finalize(insert);
+	sqlite3_finalize(cursor_stmt);
+	if (failed || store_commit(agent->db) != 0) {
+		store_rollback(agent->db);
+		for (size_t i = 0; i < agent->n_cursors; i++)
+			agent->cursors[i].seq = before[i];
+		log_warnx("cannot store what HQ sent; HQ will send it again");
+		return;
+	}
+	agent->data_version = store_data_version(agent->db);
+	send_down_ack(agent);
+}
+
+static void handle_error(struct agent *agent, const Innsync__Error *error)
+{
+	const char *text = error->message ? error->message : "";
+	switch (error->code) {
+	case INNSYNC__ERROR_CODE__ERROR_REVOKED:
+		log_warnx("HQ revoked this agent: %s", text);
+		agent->exit_code = 3;
+		agent_stop_requested = 1;
+		break;
+	case INNSYNC__ERROR_CODE__ERROR_SEQUENCE_FORK:
+	case INNSYNC__ERROR_CODE__ERROR_BAD_BATCH:
+		if (!agent->uploads_halted)
+			log_warnx("HQ refused this agent's uploads: %s; uploads stopped until "
+				  "restart (contact HQ)", text);
+		agent->uploads_halted = true;
+		break;
+	default:
+		log_warnx("HQ reported an error (%d): %s", (int)error->code, text);
+		break;
+	}
+}
+
+static void handle_incoming(struct agent *agent)
+{
+	for (int n = 0; n < 256; n++) {
+		zmq_msg_t frame;
+		zmq_msg_init(&frame);
+		if (zmq_msg_recv(&frame, agent->socket, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&frame);
+			return;
+		}
+		Innsync__HqMessage *msg = (Innsync__HqMessage *)wire_unpack(
+			&innsync__hq_message__descriptor, zmq_msg_data(&frame), zmq_msg_size(&frame));
+		zmq_msg_close(&frame);
+		if (msg == NULL) {
+			log_warnx("HQ sent a message this agent cannot read; ignored");
+			continue;
+		}
+		agent->last_heard_mono = mono_ms();
+		if (!agent->online)
+			agent->online = true;
+		switch (msg->msg_case) {
+		case INNSYNC__HQ_MESSAGE__MSG_WELCOME: handle_welcome(agent, msg->welcome); break;
+		case INNSYNC__HQ_MESSAGE__MSG_ACK: handle_ack(agent, msg->ack); break;
+		case INNSYNC__HQ_MESSAGE__MSG_DOWN: handle_down(agent, msg->down); break;
+		case INNSYNC__HQ_MESSAGE__MSG_ERROR: handle_error(agent, msg->error); break;
+		default: break;
+		}
+		wire_free((ProtobufCMessage *)msg);
+	}
+}
+
+static void agent_cron(struct agent *agent)
+{
+	int64_t now = mono_ms();
+	if (store_data_version(agent->db) != agent->data_version)
+		refresh_outbox_head(agent); /* a staff command wrote to the outbox */
+	int64_t hello_every = agent->welcomed ? agent->heartbeat_ms : AGENT_HELLO_UNWELCOMED_MS;
+	if (now - agent->last_hello_mono >= hello_every)
+		send_hello(agent);
+	if (agent->online && now - agent->last_heard_mono > 3 * (int64_t)agent->heartbeat_ms) {
+		log_warnx("HQ at %s is unreachable; records stay in the outbox", agent->id.hq_sync);
+		agent->online = false;
+		agent->welcomed = false;
+	}
+}
+
+static int open_socket(struct agent *agent, const char *data_dir)
+{
+	char keys[4096];
+	struct curve_keypair curve;
+	if (path_join(keys, sizeof keys, data_dir, BRANCH_KEYS_DIR) != 0 ||
+	    curve_keypair_load(keys, &curve) != 0) {
+		log_warnx("cannot read this agent's CURVE keys in %s", keys);
+		return -1;
+	}
+	agent->ctx = zmq_ctx_new();
+	agent->socket = agent->ctx ? zmq_socket(agent->ctx, ZMQ_DEALER) : NULL;
+	if (agent->socket == NULL ||
+	    wire_setup_client(agent->socket, agent->id.hq_key, curve.public_z85, curve.secret_z85,
+			      WIRE_MAX_SYNC_MESSAGE) != 0) {
+		log_warnx("cannot create the sync socket: %s", zmq_strerror(errno));
+		return -1;
+	}
+	const char *max_text = getenv("INNSYNC_RECONNECT_MAX_MS");
+	uint64_t reconnect_max = 0;
+	if (max_text != NULL && parse_u64(max_text, 100, 600000, &reconnect_max) == 0) {
+		int value = (int)reconnect_max;
+		int first = value < 2000 ? value : 2000;
+		zmq_setsockopt(agent->socket, ZMQ_RECONNECT_IVL, &first, sizeof first);
+		zmq_setsockopt(agent->socket, ZMQ_RECONNECT_IVL_MAX, &value, sizeof value);
+	}
+	if (zmq_connect(agent->socket, agent->id.hq_sync) != 0) {
+		log_warnx("cannot connect to %s: %s", agent->id.hq_sync, zmq_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void agent_close(struct agent *agent)
+{
+	sqlite3_finalize(agent->outbox_range);
+	signing_key_destroy(&agent->key);
+	if (agent->socket)
+		zmq_close(agent->socket);
+	if (agent->ctx)
+		zmq_ctx_term(agent->ctx);
+	sqlite3_close(agent->db);
+}
+
+static int agent_open(struct agent *agent, const char *data_dir)
+{
+	char err[512];
+	long long acked = 0;
+	if (branch_store_open(data_dir, &agent->db, err, sizeof err) != 0 ||
+	    branch_identity_load(agent->db, &agent->id, err, sizeof err) != 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (branch_signing_key_load(data_dir, &agent->key) != 0) {
+		log_warnx("cannot read this agent's signing key in %s/%s", data_dir, BRANCH_KEYS_DIR);
+		return -1;
+	}
+	branch_config_get_int(agent->db, "acked", &acked);
+	agent->acked = (uint64_t)acked;
+	agent->sent_upto = agent->acked;
+	agent->heartbeat_ms = 5000;
+	agent->max_batch_records = WIRE_MAX_BATCH_RECORDS;
+	agent->max_batch_bytes = WIRE_MAX_BATCH_BYTES;
+	if (refresh_outbox_head(agent) != 0 || load_cursors(agent) != 0 ||
+	    store_prepare(agent->db,
+			  "SELECT seq, body, signature, sha256 FROM outbox WHERE seq > ?"
+			  " ORDER BY seq LIMIT ?",
+			  &agent->outbox_range) != 0)
+		return -1;
+	return open_socket(agent, data_dir);
+}
+
+int branch_run(const char *data_dir)
+{
+	struct agent agent;
+	memset(&agent, 0, sizeof agent);
+	if (agent_open(&agent, data_dir) != 0) {
+		agent_close(&agent);
+		return 1;
+	}
+	struct sigaction action;
+	memset(&action, 0, sizeof action);
+	action.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGINT, &action, NULL);
+	log_info("agent %s running: HQ %s, outbox %llu records, HQ acknowledged %llu",
+		 agent.id.agent_id, agent.id.hq_sync, (unsigned long long)agent.outbox_head,
+		 (unsigned long long)agent.acked);
+	zmq_pollitem_t item = { agent.socket, 0, ZMQ_POLLIN, 0 };
+	while (!agent_stop_requested) {
+		if (zmq_poll(&item, 1, 100) < 0 && errno != EINTR)
+			break;
+		if (item.revents & ZMQ_POLLIN)
+			handle_incoming(&agent);
+		agent_cron(&agent);
+		upload(&agent);
+	}
+	log_info("stopped (outbox %llu, acknowledged %llu)", (unsigned long long)agent.outbox_head,
+		 (unsigned long long)agent.acked);
+	int code = agent.exit_code;
+	agent_close(&agent);
+	return code;
+}

@@ -1,0 +1,80 @@
+/* main: innsync-branch's entry point: dispatches sub-commands and prints help. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "branch.h"
+#include "cli.h"
+#include "log.h"
+
+static void print_help(void)
+{
+	printf("innsync-branch %s: a hotel's (or a QA inspector's) side of innsync.\n\n"
+	       "usage: innsync-branch COMMAND --data DIR [options]\n\n"
+	       "commands:\n"
+	       "  enroll        enrol this agent with HQ (--hq, --hq-key, --token)\n"
+	       "  run           run the sync agent in the foreground\n"
+	       "  submit sales  queue a monthly sales report FILE.json for HQ\n"
+	       "  status        records pending, acknowledged, refused; last contact\n\n"
+	       "Every command takes --data DIR; `innsync-branch COMMAND --help` shows\n"
+	       "its options. Commands other than run work offline.\n",
+	       INNSYNC_VERSION);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *data = NULL;
+	enum log_level level = LOG_LEVEL_INFO;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'd': data = optarg; break;
+		case 'v': level = LOG_LEVEL_DEBUG; break;
+		case 'h':
+			printf("usage: innsync-branch run --data DIR [--verbose]\n"
+			       "Runs the sync agent in the foreground: uploads the outbox, stores\n"
+			       "what HQ sends, reconnects forever with backoff. SIGTERM stops it.\n"
+			       "Exit status 3: HQ revoked this agent.\n");
+			return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (data == NULL)
+		return cli_usage("--data DIR is required");
+	log_init("innsync-branch", level);
+	return branch_run(data);
+}
+
+int main(int argc, char **argv)
+{
+	cli_progname = "innsync-branch";
+	log_init("innsync-branch", LOG_LEVEL_INFO);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		print_help();
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("innsync-branch %s\n", INNSYNC_VERSION);
+		return CLI_OK;
+	}
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} commands[] = {
+		{ "enroll", branch_cmd_enroll }, { "run", cmd_run },
+		{ "submit", branch_cmd_submit }, { "status", branch_cmd_status },
+		{ "debug", branch_cmd_debug },
+	};
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	return cli_usage("unknown command \"%s\"", argv[1]);
+}

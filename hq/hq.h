@@ -1,0 +1,176 @@
+/* hq.h: the hub header of innsync-hq: the daemon's state and the functions
+ * each hq/ file offers the others. */
+#ifndef INNSYNC_HQ_H
+#define INNSYNC_HQ_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "innsync.pb-c.h"
+
+#define HQ_DEFAULT_LISTEN "tcp://127.0.0.1:7400"
+#define HQ_DEFAULT_ENROLL "tcp://127.0.0.1:7401"
+#define HQ_DB_NAME "hq.db"
+#define HQ_KEYS_DIR "keys"
+#define HQ_HEARTBEAT_MS 5000
+#define HQ_DOWN_WINDOW 64          /* downstream items in flight per agent and site */
+#define HQ_DOWN_RESEND_MS 5000
+#define HQ_TOKEN_TTL_DEFAULT 86400 /* seconds */
+
+/*---- store (hq_store.c) ----------------------------------------------------*/
+
+/* Opens DIR/hq.db and migrates it. 0 or -1 with a reason in err. */
+int hq_store_open(const char *data_dir, sqlite3 **out, char *err, size_t errlen);
+/* Creates a new HQ under data_dir (store, keys); refuses an existing one. */
+int hq_store_init(const char *data_dir, char *hq_key_out, size_t keylen, char *err,
+		  size_t errlen);
+
+/*---- daemon state (daemon.c) -----------------------------------------------*/
+
+struct hq_site_cursor {
+	char site[64];
+	uint64_t acked;   /* highest seq the agent committed */
+	uint64_t sent;    /* highest seq sent to it */
+	int64_t last_progress_mono;
+};
+
+enum agent_role { ROLE_BRANCH = 1, ROLE_INSPECTOR = 2 };
+
+struct hq_agent {
+	char id[32];
+	enum agent_role role;
+	bool revoked;
+	bool revoke_notified;
+	char **sites;               /* owned; sorted */
+	size_t n_sites;
+	char site_kind[16];         /* branch agents: kind of its site */
+	verify_key *sign_key;       /* owned */
+	uint64_t committed_seq;     /* highest seq committed at HQ */
+	uint64_t pending_seq;       /* highest seq stored in the open transaction */
+	uint64_t outbox_head;       /* as reported in its last Hello */
+	int64_t last_contact_ms;    /* wall clock, last message */
+	int64_t last_seen_mono;
+	bool contact_dirty;         /* last_contact/outbox_head not yet in the store */
+	uint8_t routing_id[256];    /* ROUTER id of its latest connection */
+	size_t routing_len;
+	struct hq_site_cursor *cursors; /* owned; one per site */
+	size_t n_cursors;
+	/* refusals found in this turn, sent with the next ack */
+	Innsync__Refusal **refusals; /* owned */
+	size_t n_refusals;
+	bool ack_due;
+	uint64_t fork_seq;           /* last seq a sequence fork was raised for */
+};
+
+struct hq_site_head {
+	char id[64];
+	char kind[16];
+	uint64_t down_head;  /* highest downstream seq of this site */
+};
+
+struct hq_daemon {
+	sqlite3 *db;                /* owned */
+	void *zmq_ctx;              /* owned */
+	void *sync_socket;          /* owned, ROUTER */
+	void *enroll_socket;        /* owned, ROUTER */
+	void *zap_socket;           /* owned, REP on inproc://zeromq.zap.01 */
+	char sync_endpoint[256];
+	char enroll_endpoint[256];
+	char advertised_sync[256];
+	uint8_t hq_sign_public[SIGN_PUBLIC_LEN];
+	uint64_t session;
+	struct hq_agent **agents;   /* owned; sorted by id */
+	size_t n_agents;
+	struct hq_site_head *sites; /* owned; sorted by id */
+	size_t n_sites;
+	long long data_version;
+	struct hq_statements *stmts; /* owned; prepared statements */
+	bool in_transaction;
+	bool turn_failed;           /* a write failed: roll the turn back */
+	struct hq_agent **touched;  /* owned array; agents with an ack due */
+	size_t n_touched, cap_touched;
+	bool down_dirty;            /* downstream rows appended: run fan-out */
+	uint64_t records_total;
+};
+
+int hq_run(const char *data_dir, const char *listen, const char *enroll, const char *advertise);
+
+struct hq_agent *hq_find_agent(struct hq_daemon *hq, const char *id);
+struct hq_site_head *hq_find_site(struct hq_daemon *hq, const char *id);
+bool hq_agent_has_site(const struct hq_agent *agent, const char *site);
+/* (Re)loads agents and sites from the store, keeping live state. */
+int hq_reload(struct hq_daemon *hq);
+/* Sends msg to an agent's latest connection (DONTWAIT). 0 or -1. */
+int hq_send_to_agent(struct hq_daemon *hq, struct hq_agent *agent, const Innsync__HqMessage *msg);
+int hq_send_error(struct hq_daemon *hq, const uint8_t *routing_id, size_t routing_len,
+		  Innsync__ErrorCode code, const char *message);
+/* Opens the group-commit transaction if not open yet. */
+int hq_ensure_transaction(struct hq_daemon *hq);
+
+/*---- ZAP (zap.c) -----------------------------------------------------------*/
+
+/* Answers one pending ZAP request on hq->zap_socket. */
+void hq_zap_handle(struct hq_daemon *hq);
+
+/*---- enrolment (enroll.c) --------------------------------------------------*/
+
+/* Handles one message waiting on hq->enroll_socket. */
+void hq_enroll_handle(struct hq_daemon *hq);
+
+/*---- ingest (ingest.c) -----------------------------------------------------*/
+
+/* Handles an AgentMessage from agent (already authenticated). */
+void hq_ingest_message(struct hq_daemon *hq, struct hq_agent *agent,
+		       const Innsync__AgentMessage *msg);
+/* Commits the open transaction, then sends every due ack. */
+int hq_ingest_commit(struct hq_daemon *hq);
+
+/*---- fan-out (fanout.c) ----------------------------------------------------*/
+
+/* Appends one item to a site's downstream log (inside the open transaction). */
+int hq_downstream_append(struct hq_daemon *hq, const char *site, const Innsync__DownBody *body);
+/* Sends what each online agent is owed, within the window. */
+void hq_fanout(struct hq_daemon *hq);
+void hq_fanout_reset_agent(struct hq_daemon *hq, struct hq_agent *agent,
+			   const Innsync__Hello *hello);
+void hq_fanout_down_ack(struct hq_daemon *hq, struct hq_agent *agent,
+			const Innsync__DownAck *ack);
+
+/*---- prepared statements (hq_store.c) --------------------------------------*/
+
+struct hq_statements {
+	sqlite3_stmt *record_insert;
+	sqlite3_stmt *record_lookup;
+	sqlite3_stmt *manifest_insert;
+	sqlite3_stmt *head_lookup;
+	sqlite3_stmt *head_upsert;
+	sqlite3_stmt *report_insert;
+	sqlite3_stmt *down_insert;
+	sqlite3_stmt *down_range;
+	sqlite3_stmt *cursor_upsert;
+	sqlite3_stmt *contact_update;
+	sqlite3_stmt *alarm_insert;
+};
+
+int hq_statements_prepare(sqlite3 *db, struct hq_statements **out);
+void hq_statements_destroy(struct hq_statements **stmts_p);
+
+/* Records an alarm (sequence fork, ...) in the store and the log. */
+int hq_alarm(struct hq_daemon *hq, const char *kind, const char *agent, uint64_t seq,
+	     const char *detail);
+
+/*---- staff commands (commands.c) -------------------------------------------*/
+
+int hq_cmd_init(int argc, char **argv);
+int hq_cmd_site(int argc, char **argv);
+int hq_cmd_sites(int argc, char **argv);
+int hq_cmd_token(int argc, char **argv);
+int hq_cmd_agents(int argc, char **argv);
+int hq_cmd_revoke(int argc, char **argv);
+int hq_cmd_reports(int argc, char **argv);
+int hq_cmd_alarms(int argc, char **argv);
+
+#endif
