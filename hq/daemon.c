@@ -371,13 +371,20 @@ static int handle_sync_message(struct hq_daemon *hq)
 	return 0;
 }
 
-/* Writes agents' last contact and reported outbox head to the store. */
-static void flush_contacts(struct hq_daemon *hq)
+/* Writes agents' last contact and reported outbox head to the store: at
+ * once for an agent not written since HQ started, else at most every
+ * HQ_CONTACT_FLUSH_MS (all = true: every dirty agent, at shutdown). */
+static void flush_contacts(struct hq_daemon *hq, bool all)
 {
+	int64_t now = mono_ms();
 	for (size_t i = 0; i < hq->n_agents; i++) {
 		struct hq_agent *agent = hq->agents[i];
 		if (!agent->contact_dirty)
 			continue;
+		if (!all && agent->contact_flushed_mono != 0 &&
+		    now - agent->contact_flushed_mono < HQ_CONTACT_FLUSH_MS)
+			continue;
+		agent->contact_flushed_mono = now;
 		if (hq_ensure_transaction(hq) != 0)
 			return;
 		sqlite3_stmt *stmt = hq->stmts->contact_update;
@@ -392,7 +399,7 @@ static void flush_contacts(struct hq_daemon *hq)
 	}
 }
 
-static void hq_cron(struct hq_daemon *hq, int64_t *last_flush)
+static void hq_cron(struct hq_daemon *hq)
 {
 	long long version = store_data_version(hq->db);
 	if (version != hq->data_version) {
@@ -400,11 +407,7 @@ static void hq_cron(struct hq_daemon *hq, int64_t *last_flush)
 		if (hq_reload(hq) != 0)
 			log_warnx("cannot reload agents and sites from the store");
 	}
-	int64_t now = mono_ms();
-	if (now - *last_flush >= HQ_CONTACT_FLUSH_MS) {
-		flush_contacts(hq);
-		*last_flush = now;
-	}
+	flush_contacts(hq, false);
 	for (size_t i = 0; i < hq->n_agents; i++) {
 		struct hq_agent *agent = hq->agents[i];
 		if (agent->revoked && !agent->revoke_notified && agent->routing_len > 0) {
@@ -498,7 +501,7 @@ static void run_loop(struct hq_daemon *hq)
 		{ hq->enroll_socket, 0, ZMQ_POLLIN, 0 },
 		{ hq->sync_socket, 0, ZMQ_POLLIN, 0 },
 	};
-	int64_t last_cron = 0, last_flush = mono_ms();
+	int64_t last_cron = 0;
 	while (!hq_stop_requested) {
 		int64_t wait = HQ_CRON_MS - (mono_ms() - last_cron);
 		if (zmq_poll(items, 3, wait > 0 ? wait : 0) < 0 && errno != EINTR) {
@@ -517,7 +520,7 @@ static void run_loop(struct hq_daemon *hq)
 				break;
 		}
 		if (mono_ms() - last_cron >= HQ_CRON_MS) {
-			hq_cron(hq, &last_flush);
+			hq_cron(hq);
 			last_cron = mono_ms();
 		}
 		if (hq->in_transaction && hq_ingest_commit(hq) != 0)
@@ -559,7 +562,7 @@ int hq_run(const char *data_dir, const char *listen, const char *enroll, const c
 	run_loop(&hq);
 	if (hq.in_transaction)
 		hq_ingest_commit(&hq);
-	flush_contacts(&hq);
+	flush_contacts(&hq, true);
 	if (hq.in_transaction)
 		hq_ingest_commit(&hq);
 	log_info("stopped");

@@ -54,6 +54,7 @@ struct hq_agent {
 	int64_t last_contact_ms;    /* wall clock, last message */
 	int64_t last_seen_mono;
 	bool contact_dirty;         /* last_contact/outbox_head not yet in the store */
+	int64_t contact_flushed_mono; /* when they were last written, 0: never */
 	uint8_t routing_id[256];    /* ROUTER id of its latest connection */
 	size_t routing_len;
 	struct hq_site_cursor *cursors; /* owned; one per site */
