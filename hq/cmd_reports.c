@@ -1,6 +1,7 @@
 /* cmd_reports: `innsync-hq reports`: the latest revision of each monthly
  * sales report with its derived figures (sales_report.c computes them). */
 #include <getopt.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static json_t *report_json(sqlite3_stmt *row, const Innsync__RecordBody *body)
 		"rooms_available", (json_int_t)report->rooms_available,
 		"rooms_sold", (json_int_t)report->rooms_sold,
 		"room_revenue", money_json(report->room_revenue_cents),
-		"occupancy", figures.occupancy,
+		"occupancy", round(figures.occupancy * 10000.0) / 10000.0,
 		"adr", money_json(figures.adr_cents),
 		"revpar", money_json(figures.revpar_cents),
 		"other_revenue_total", money_json(figures.other_revenue_cents),

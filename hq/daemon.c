@@ -483,6 +483,8 @@ static void hq_close(struct hq_daemon *hq)
 	free(hq->agents);
 	free(hq->sites);
 	hq_statements_destroy(&hq->stmts);
+	for (size_t i = 0; i < hq->n_cached; i++)
+		sqlite3_finalize(hq->statement_cache[i].stmt);
 	if (hq->sync_socket != NULL)
 		zmq_close(hq->sync_socket);
 	if (hq->enroll_socket != NULL)

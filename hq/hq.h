@@ -89,6 +89,11 @@ struct hq_daemon {
 	size_t n_sites;
 	long long data_version;
 	struct hq_statements *stmts; /* owned; prepared statements */
+	struct {
+		const char *sql;     /* string literal, the key */
+		sqlite3_stmt *stmt;  /* owned */
+	} statement_cache[64];
+	size_t n_cached;
 	bool in_transaction;
 	bool turn_failed;           /* a write failed: roll the turn back */
 	struct hq_agent **touched;  /* owned array; agents with an ack due */
@@ -110,6 +115,45 @@ int hq_send_error(struct hq_daemon *hq, const uint8_t *routing_id, size_t routin
 		  Innsync__ErrorCode code, const char *message);
 /* Opens the group-commit transaction if not open yet. */
 int hq_ensure_transaction(struct hq_daemon *hq);
+
+/*---- record kinds (kinds.c and one file per kind) --------------------------*/
+
+/* HQ's verdict on one record: code 0 means accepted. */
+struct verdict {
+	Innsync__RefusalCode code;
+	char reason[512];
+};
+
+void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* What HQ knows about one kind of record: who may write it, its payload
+ * rules, and what storing an accepted one does. */
+struct hq_record_kind {
+	Innsync__RecordKind kind;
+	const char *name;
+	unsigned roles;   /* mask of (1 << ROLE_BRANCH) | (1 << ROLE_INSPECTOR) */
+	/* Payload rules; leaves v->code 0 when the record is valid. */
+	void (*check)(struct hq_daemon *hq, struct hq_agent *agent, const struct hq_site_head *site,
+		      const Innsync__RecordBody *body, struct verdict *v);
+	/* Stores an accepted record's effects inside the open transaction. 0 or -1. */
+	int (*apply)(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
+		     const Innsync__RecordBody *body);
+	bool notify_acceptance; /* send the site a ReportsAccepted notice */
+};
+
+const struct hq_record_kind *hq_record_kind_find(Innsync__RecordKind kind);
+
+/* sales.c */
+void hq_sales_check(struct hq_daemon *hq, struct hq_agent *agent, const struct hq_site_head *site,
+		    const Innsync__RecordBody *body, struct verdict *v);
+int hq_sales_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
+		   const Innsync__RecordBody *body);
+
+/* A prepared statement for sql, cached for the daemon's life (sql must be
+ * a string literal: the cache is keyed by its address). NULL on error.
+ * The caller resets it after use. */
+sqlite3_stmt *hq_statement(struct hq_daemon *hq, const char *sql);
 
 /*---- ZAP (zap.c) -----------------------------------------------------------*/
 

@@ -270,3 +270,18 @@ int hq_alarm(struct hq_daemon *hq, const char *kind, const char *agent, uint64_t
 	sqlite3_clear_bindings(stmt);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+sqlite3_stmt *hq_statement(struct hq_daemon *hq, const char *sql)
+{
+	for (size_t i = 0; i < hq->n_cached; i++)
+		if (hq->statement_cache[i].sql == sql)
+			return hq->statement_cache[i].stmt;
+	sqlite3_stmt *stmt = NULL;
+	if (hq->n_cached == sizeof hq->statement_cache / sizeof hq->statement_cache[0] ||
+	    store_prepare(hq->db, sql, &stmt) != 0)
+		return NULL;
+	hq->statement_cache[hq->n_cached].sql = sql;
+	hq->statement_cache[hq->n_cached].stmt = stmt;
+	hq->n_cached++;
+	return stmt;
+}

@@ -21,15 +21,9 @@
 
 #include "hq.h"
 #include "log.h"
-#include "sales_report.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
-
-struct verdict {
-	Innsync__RefusalCode code;  /* 0: accepted */
-	char reason[512];
-};
 
 static void mark_touched(struct hq_daemon *hq, struct hq_agent *agent)
 {
@@ -102,10 +96,7 @@ static void handle_hello(struct hq_daemon *hq, struct hq_agent *agent, const Inn
 	hq_fanout_reset_agent(hq, agent, hello);
 }
 
-static void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, ...)
+void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -138,28 +129,6 @@ static void check_revision(struct hq_daemon *hq, const Innsync__RecordBody *body
 	sqlite3_reset(stmt);
 }
 
-static void check_sales_report(struct hq_site_head *site, const Innsync__RecordBody *body,
-			       struct verdict *v)
-{
-	if (body->payload_case != INNSYNC__RECORD_BODY__PAYLOAD_SALES_REPORT) {
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
-			    "a sales-report record carries no sales report");
-		return;
-	}
-	char err[256], warning[256];
-	if (sales_report_check(body->sales_report, site->kind, err, sizeof err, warning,
-			       sizeof warning) != 0) {
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID, "%s", err);
-		return;
-	}
-	char expected[128];
-	snprintf(expected, sizeof expected, "sales/%s/%s", body->site, body->sales_report->period);
-	if (strcmp(expected, body->record_id) != 0)
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
-			    "record_id: a sales report of %s for %s must have id %s, not %s",
-			    body->site, body->sales_report->period, expected, body->record_id);
-}
-
 /* Authorisation and payload rules for a new record (body may be NULL). */
 static void judge(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 		  const Innsync__RecordBody *body, struct verdict *v)
@@ -189,22 +158,31 @@ static void judge(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 			    "agent %s may not write records for site %s", agent->id, body->site);
 		return;
 	}
-	switch (body->kind) {
-	case INNSYNC__RECORD_KIND__RECORD_KIND_SALES_REPORT:
-		if (agent->role != ROLE_BRANCH) {
-			verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_UNAUTHORISED,
-				    "only a site's own agent may submit its sales reports");
-			return;
-		}
-		check_sales_report(site, body, v);
-		break;
-	default:
+	const struct hq_record_kind *kind = hq_record_kind_find(body->kind);
+	if (kind == NULL) {
 		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
 			    "record kind %d is not known to this HQ", (int)body->kind);
 		return;
 	}
+	if ((kind->roles & (1u << agent->role)) == 0) {
+		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_UNAUTHORISED,
+			    "a%s agent may not write %s records",
+			    agent->role == ROLE_INSPECTOR ? "n inspector's" : " site's", kind->name);
+		return;
+	}
+	kind->check(hq, agent, site, body, v);
 	if (v->code == 0)
 		check_revision(hq, body, v);
+}
+
+static int store_record_head(struct hq_daemon *hq, const Innsync__RecordBody *body)
+{
+	sqlite3_stmt *stmt = hq->stmts->head_upsert;
+	sqlite3_bind_text(stmt, 1, body->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, body->revision);
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int insert_record(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
@@ -235,32 +213,6 @@ static int insert_record(struct hq_daemon *hq, struct hq_agent *agent, uint64_t 
 		return -1;
 	}
 	return 0;
-}
-
-static int apply_sales_report(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
-			      const Innsync__RecordBody *body)
-{
-	const Innsync__SalesReport *report = body->sales_report;
-	sqlite3_stmt *stmt = hq->stmts->report_insert;
-	sqlite3_bind_text(stmt, 1, body->site, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, report->period, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, body->revision);
-	sqlite3_bind_text(stmt, 4, agent->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)seq);
-	sqlite3_bind_int64(stmt, 6, report->rooms_available);
-	sqlite3_bind_int64(stmt, 7, report->rooms_sold);
-	sqlite3_bind_int64(stmt, 8, report->room_revenue_cents);
-	sqlite3_bind_int64(stmt, 9, body->created_at_ms);
-	int rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return -1;
-	stmt = hq->stmts->head_upsert;
-	sqlite3_bind_text(stmt, 1, body->record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, body->revision);
-	rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* What a batch accepted, per site, for the ReportsAccepted notices. */
@@ -415,8 +367,12 @@ static int store_new_record(struct hq_daemon *hq, struct hq_agent *agent, uint64
 	judge(hq, agent, seq, body, &v);
 	int rc = insert_record(hq, agent, seq, record, hash, body, manifest_id, &v);
 	if (rc == 0 && v.code == 0) {
-		rc = apply_sales_report(hq, agent, seq, body);
-		accepted_add(accepted, agent, seq, body, hq_find_site(hq, body->site)->id);
+		const struct hq_record_kind *kind = hq_record_kind_find(body->kind);
+		rc = kind->apply(hq, agent, seq, body);
+		if (rc == 0)
+			rc = store_record_head(hq, body);
+		if (kind->notify_acceptance)
+			accepted_add(accepted, agent, seq, body, hq_find_site(hq, body->site)->id);
 	}
 	if (rc == 0 && v.code != 0) {
 		log_info("refused record %s/%llu: %s", agent->id, (unsigned long long)seq, v.reason);
@@ -447,8 +403,12 @@ static void handle_batch(struct hq_daemon *hq, struct hq_agent *agent,
 				break;
 			continue;
 		}
-		if (seq > agent->pending_seq + 1)
-			break; /* a gap: the agent resends from its last ack */
+		if (seq > agent->pending_seq + 1) {
+			/* a gap: batches were lost (HQ restarted?). The Welcome tells
+			 * the agent HQ's session, so it resends from its last ack. */
+			send_welcome(hq, agent);
+			break;
+		}
 		if (manifest_id == 0)
 			manifest_id = insert_manifest(hq, agent, batch, first);
 		if (manifest_id < 0 ||
