@@ -62,6 +62,30 @@ int outbox_append(sqlite3 *db, const struct branch_identity *id, const signing_k
 /* Highest revision of record_id in the outbox, 0 if none. */
 unsigned outbox_latest_revision(sqlite3 *db, const char *record_id);
 
+/*---- attachments (attachments.c) --------------------------------------------*/
+
+#define BRANCH_ATTACHMENT_MAX (20 * 1024 * 1024)
+
+/* Copies a photo into DIR/blobs/ (content-addressed), after checking by its
+ * content that it is a JPEG or PNG of at most BRANCH_ATTACHMENT_MAX bytes,
+ * and records it as a draft (not yet uploaded). Fills ref: sha256 (data
+ * malloc'd, caller frees with ref), size, mime (static string), captured_at_ms
+ * (the file's modification time). 0, or -1 with a reason naming the file. */
+int branch_attachment_add(sqlite3 *db, const char *data_dir, const char *path,
+			  Innsync__PhotoRef *ref, char *err, size_t errlen);
+/* The record at outbox seq references this blob: upload it once HQ has
+ * acknowledged the record. Inside the caller's transaction. */
+int branch_attachment_link(sqlite3 *db, const uint8_t *sha256, uint64_t seq);
+/* Asks the agent to fetch a blob from HQ (a photo of the site's own
+ * inspection). 1 if already here, 0 if requested, -1 on error. */
+int branch_attachment_request(sqlite3 *db, const uint8_t *sha256, uint64_t size);
+/* Path of a stored blob (complete and verified), whether or not present. */
+int branch_blob_path(const char *data_dir, const uint8_t *sha256, char *out, size_t outlen);
+
+/* Migrations of the modules' own tables (qa.c, feedback.c). */
+int branch_qa_migrate(sqlite3 *db, char *err, size_t errlen);
+int branch_feedback_migrate(sqlite3 *db, char *err, size_t errlen);
+
 /*---- agent (agent.c) -------------------------------------------------------*/
 
 int branch_run(const char *data_dir);
@@ -72,5 +96,12 @@ int branch_cmd_enroll(int argc, char **argv);
 int branch_cmd_submit(int argc, char **argv);
 int branch_cmd_status(int argc, char **argv);
 int branch_cmd_debug(int argc, char **argv);
+int branch_cmd_qa(int argc, char **argv);           /* qa.c */
+int branch_cmd_inbox(int argc, char **argv);        /* qa.c */
+int branch_cmd_rectify(int argc, char **argv);      /* qa.c */
+int branch_cmd_training(int argc, char **argv);     /* feedback.c */
+int branch_cmd_satisfaction(int argc, char **argv); /* feedback.c */
+int branch_cmd_complaint(int argc, char **argv);    /* feedback.c */
+int branch_cmd_evaluation(int argc, char **argv);   /* feedback.c */
 
 #endif

@@ -41,12 +41,31 @@ static const char *const branch_migrations[] = {
 	"  received_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (site, seq)) WITHOUT ROWID;"
 	"CREATE TABLE down_cursors (site TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
+	/* 2: attachments (photos) to upload and to fetch */
+	"CREATE TABLE attachments ("
+	"  sha256 BLOB PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  mime TEXT NOT NULL,"
+	"  captured_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('draft','pending','uploaded','failed')),"
+	"  record_seq INTEGER,"        /* the outbox record that references it */
+	"  error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX attachments_pending ON attachments (state, record_seq);"
+	"CREATE TABLE attachment_fetches ("
+	"  sha256 BLOB PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('wanted','complete','failed')),"
+	"  error TEXT NOT NULL DEFAULT '',"
+	"  requested_at INTEGER NOT NULL);",
 };
 
 static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
 	int count = (int)(sizeof branch_migrations / sizeof branch_migrations[0]);
-	return store_migrate(db, branch_migrations, count, err, errlen);
+	if (store_migrate(db, branch_migrations, count, err, errlen) != 0 ||
+	    branch_qa_migrate(db, err, errlen) != 0 || branch_feedback_migrate(db, err, errlen) != 0)
+		return -1;
+	return 0;
 }
 
 int branch_store_open(const char *data_dir, sqlite3 **out, char *err, size_t errlen)

@@ -15,7 +15,14 @@ static void print_help(void)
 	       "  enroll        enrol this agent with HQ (--hq, --hq-key, --token)\n"
 	       "  run           run the sync agent in the foreground\n"
 	       "  submit sales  queue a monthly sales report FILE.json for HQ\n"
-	       "  status        records pending, acknowledged, refused; last contact\n\n"
+	       "  status        records pending, acknowledged, refused; last contact\n"
+	       "  qa            inspectors: start, finding, score, submit, import, photo\n"
+	       "  inbox         inspections received and findings awaiting a plan\n"
+	       "  rectify       record a rectification plan or its completion\n"
+	       "  training      training plans: list, ack, results\n"
+	       "  satisfaction  submit monthly guest-survey results\n"
+	       "  complaint     guest complaints from HQ: list, respond\n"
+	       "  evaluation    answer HQ's evaluation round\n\n"
 	       "Every command takes --data DIR; `innsync-branch COMMAND --help` shows\n"
 	       "its options. Commands other than run work offline.\n",
 	       INNSYNC_VERSION);
@@ -71,6 +78,10 @@ int main(int argc, char **argv)
 		{ "enroll", branch_cmd_enroll }, { "run", cmd_run },
 		{ "submit", branch_cmd_submit }, { "status", branch_cmd_status },
 		{ "debug", branch_cmd_debug },
+		{ "qa", branch_cmd_qa },         { "inbox", branch_cmd_inbox },
+		{ "rectify", branch_cmd_rectify }, { "training", branch_cmd_training },
+		{ "satisfaction", branch_cmd_satisfaction }, { "complaint", branch_cmd_complaint },
+		{ "evaluation", branch_cmd_evaluation },
 	};
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)

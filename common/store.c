@@ -64,6 +64,64 @@ int store_migrate(sqlite3 *db, const char *const *migrations, int count, char *e
 	return 0;
 }
 
+static int component_version(sqlite3 *db, const char *component, long long *out)
+{
+	sqlite3_stmt *stmt = NULL;
+	*out = 0;
+	if (store_prepare(db, "SELECT version FROM schema_components WHERE component = ?", &stmt) != 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, component, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -1;
+}
+
+static int set_component_version(sqlite3 *db, const char *component, int version)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (store_prepare(db,
+			  "INSERT INTO schema_components (component, version) VALUES (?, ?)"
+			  " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+			  &stmt) != 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, component, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 2, version);
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_migrate_component(sqlite3 *db, const char *component, const char *const *migrations,
+			    int count, char *err, size_t errlen)
+{
+	long long version = 0;
+	if (store_exec(db, "CREATE TABLE IF NOT EXISTS schema_components ("
+			   " component TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0 ||
+	    component_version(db, component, &version) != 0) {
+		snprintf(err, errlen, "cannot read the %s schema version: %s", component,
+			 sqlite3_errmsg(db));
+		return -1;
+	}
+	if (version > count) {
+		snprintf(err, errlen,
+			 "%s schema version %lld is newer than this program (%d): upgrade innsync",
+			 component, version, count);
+		return -1;
+	}
+	for (int i = (int)version; i < count; i++) {
+		if (store_begin(db) != 0 || store_exec(db, migrations[i]) != 0 ||
+		    set_component_version(db, component, i + 1) != 0 || store_commit(db) != 0) {
+			snprintf(err, errlen, "%s schema migration %d failed: %s", component, i + 1,
+				 sqlite3_errmsg(db));
+			store_rollback(db);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int store_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;

@@ -17,6 +17,12 @@ int store_open(const char *path, int create, sqlite3 **out, char *err, size_t er
 int store_migrate(sqlite3 *db, const char *const *migrations, int count, char *err,
 		  size_t errlen);
 
+/* The same for one component's own migrations (e.g. "qa", "training"),
+ * versioned in the table schema_components, so that each module owns its
+ * tables without sharing one list. */
+int store_migrate_component(sqlite3 *db, const char *component, const char *const *migrations,
+			    int count, char *err, size_t errlen);
+
 /* Runs SQL without results; logs the error. 0 or -1. */
 int store_exec(sqlite3 *db, const char *sql);
 

@@ -143,14 +143,20 @@ static int site_add(int argc, char **argv)
 		sqlite3_bind_text(stmt, 6, region, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 7, tier, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 8, now_ms());
-		int step = sqlite3_step(stmt);
-		if (step == SQLITE_DONE)
+		int step = store_begin(db) == 0 ? sqlite3_step(stmt) : SQLITE_ERROR;
+		/* open training plans, the QA checklist...: the new site gets them too */
+		if (step == SQLITE_DONE && hq_publications_backfill(db, id) == 0 &&
+		    store_commit(db) == 0)
 			rc = CLI_OK;
 		else if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
 			cli_fail("site %s already exists", id);
+		else if (step == SQLITE_DONE)
+			cli_fail("cannot add site %s: %s", id, sqlite3_errmsg(db));
 		else
 			cli_fail("cannot add site %s: %s", id, sqlite3_errmsg(db));
 		sqlite3_finalize(stmt);
+		if (rc != CLI_OK)
+			store_rollback(db);
 	}
 	sqlite3_close(db);
 	if (rc != CLI_OK)

@@ -295,6 +295,10 @@ int hq_ensure_transaction(struct hq_daemon *hq)
 	if (store_begin(hq->db) != 0)
 		return -1;
 	hq->in_transaction = true;
+	/* Holding the write lock now: if a staff command committed since we
+	 * last looked (new sites, revocations, downstream rows), re-read. */
+	if (store_data_version(hq->db) != hq->data_version && hq_reload(hq) != 0)
+		log_warnx("cannot reload agents and sites from the store");
 	return 0;
 }
 
@@ -485,6 +489,7 @@ static void hq_close(struct hq_daemon *hq)
 	hq_statements_destroy(&hq->stmts);
 	for (size_t i = 0; i < hq->n_cached; i++)
 		sqlite3_finalize(hq->statement_cache[i].stmt);
+	hq_attachments_close(hq);
 	if (hq->sync_socket != NULL)
 		zmq_close(hq->sync_socket);
 	if (hq->enroll_socket != NULL)
@@ -527,16 +532,20 @@ static void run_loop(struct hq_daemon *hq)
 		}
 		if (hq->in_transaction && hq_ingest_commit(hq) != 0)
 			log_warnx("group commit failed; the agents will resend");
+		hq_attachments_flush(hq);
 		hq_fanout(hq);
 	}
 }
 
-int hq_run(const char *data_dir, const char *listen, const char *enroll, const char *advertise)
+int hq_run(const char *data_dir, const char *listen, const char *enroll, const char *advertise,
+	   uint64_t max_attachment_bytes)
 {
 	struct hq_daemon hq;
 	memset(&hq, 0, sizeof hq);
 	char err[512];
 	struct curve_keypair curve;
+	copy_string(hq.data_dir, sizeof hq.data_dir, data_dir);
+	hq.max_attachment_bytes = max_attachment_bytes;
 	copy_string(hq.sync_endpoint, sizeof hq.sync_endpoint, listen);
 	copy_string(hq.enroll_endpoint, sizeof hq.enroll_endpoint, enroll);
 	copy_string(hq.advertised_sync, sizeof hq.advertised_sync, advertise ? advertise : listen);

@@ -78,6 +78,10 @@ struct hq_daemon {
 	void *sync_socket;          /* owned, ROUTER */
 	void *enroll_socket;        /* owned, ROUTER */
 	void *zap_socket;           /* owned, REP on inproc://zeromq.zap.01 */
+	char data_dir[4096];
+	uint64_t max_attachment_bytes;
+	struct hq_upload *uploads;   /* owned; uploads written this turn, see attachments.c */
+	size_t n_uploads;
 	char sync_endpoint[256];
 	char enroll_endpoint[256];
 	char advertised_sync[256];
@@ -102,7 +106,8 @@ struct hq_daemon {
 	uint64_t records_total;
 };
 
-int hq_run(const char *data_dir, const char *listen, const char *enroll, const char *advertise);
+int hq_run(const char *data_dir, const char *listen, const char *enroll, const char *advertise,
+	   uint64_t max_attachment_bytes);
 
 struct hq_agent *hq_find_agent(struct hq_daemon *hq, const char *id);
 struct hq_site_head *hq_find_site(struct hq_daemon *hq, const char *id);
@@ -154,6 +159,68 @@ int hq_sales_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
  * a string literal: the cache is keyed by its address). NULL on error.
  * The caller resets it after use. */
 sqlite3_stmt *hq_statement(struct hq_daemon *hq, const char *sql);
+
+/* qa.c: QA inspections (inspector agents) and rectification (sites):
+ * RECORD_KIND_QA_INSPECTION, _RECTIFICATION_PLAN, _RECTIFICATION_DONE. */
+int hq_qa_migrate(sqlite3 *db, char *err, size_t errlen);
+void hq_qa_check(struct hq_daemon *hq, struct hq_agent *agent, const struct hq_site_head *site,
+		 const Innsync__RecordBody *body, struct verdict *v);
+int hq_qa_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
+		const Innsync__RecordBody *body);
+
+/* feedback.c: training acks and results, satisfaction, complaint responses,
+ * evaluation answers (RECORD_KIND_TRAINING_ACK .. _EVALUATION_ANSWER). */
+int hq_feedback_migrate(sqlite3 *db, char *err, size_t errlen);
+void hq_feedback_check(struct hq_daemon *hq, struct hq_agent *agent,
+		       const struct hq_site_head *site, const Innsync__RecordBody *body,
+		       struct verdict *v);
+int hq_feedback_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
+		      const Innsync__RecordBody *body);
+
+/*---- publications to sites (publish.c; used by staff commands) -------------*/
+
+/* Appends body to one site's downstream log from a staff command, inside
+ * the caller's transaction (seq = the site's highest + 1; the daemon sees
+ * the new rows when its next transaction starts). OUT: *seq_out (may be NULL). */
+int hq_publish_to_site(sqlite3 *db, const char *site, const Innsync__DownBody *body,
+		       uint64_t *seq_out);
+
+/* Creates or revises publication id (e.g. "training/TP-2027-Q1") for the
+ * sites its audience selects, and appends body to each of their logs now.
+ * audience_json: {"all": true} | {"kinds": [...]} | {"regions": [...]} |
+ * {"tiers": [...]} | {"sites": [...]}. While open, sites added later get it
+ * too (hq_publications_backfill). Inside the caller's transaction.
+ * OUT: *sites_reached. 0, or -1 with a reason in err. */
+int hq_publication_put(sqlite3 *db, const char *id, const char *audience_json,
+		       const Innsync__DownBody *body, bool open, int *sites_reached, char *err,
+		       size_t errlen);
+/* Appends every open publication whose audience selects site. */
+int hq_publications_backfill(sqlite3 *db, const char *site);
+/* 0 if audience_json is a valid audience; -1 with a reason. */
+int hq_audience_check(const char *audience_json, char *err, size_t errlen);
+
+/*---- attachments (attachments.c) -------------------------------------------*/
+
+#define HQ_ATTACHMENT_MAX_DEFAULT (20 * 1024 * 1024)
+
+/* Path of a stored attachment: DIR/blobs/<hex[0..1]>/<hex>. */
+int hq_blob_path(const char *data_dir, const uint8_t sha256[SHA256_LEN], char *out, size_t outlen);
+/* Called by a record's apply: the record references this blob; the agent
+ * may upload it and the site may fetch it. Inside the open transaction. */
+int hq_attachment_expect(struct hq_daemon *hq, const uint8_t *sha256, uint64_t size,
+			 const char *site, const char *agent, const char *record_id);
+/* 1 if the blob arrived whole and verified, 0 if not (yet), -1 on error. */
+int hq_attachment_complete(sqlite3 *db, const uint8_t *sha256);
+void hq_attachment_offer(struct hq_daemon *hq, struct hq_agent *agent,
+			 const Innsync__AttachmentOffer *offer);
+void hq_attachment_chunk(struct hq_daemon *hq, struct hq_agent *agent,
+			 const Innsync__AttachmentChunk *chunk);
+void hq_attachment_fetch(struct hq_daemon *hq, struct hq_agent *agent,
+			 const Innsync__AttachmentFetch *fetch);
+/* After the turn's commit: fsync what the turn wrote, then tell agents. */
+void hq_attachments_flush(struct hq_daemon *hq);
+/* Closes every upload in progress (their partial files stay for a resume). */
+void hq_attachments_close(struct hq_daemon *hq);
 
 /*---- ZAP (zap.c) -----------------------------------------------------------*/
 
@@ -217,5 +284,12 @@ int hq_cmd_agents(int argc, char **argv);
 int hq_cmd_revoke(int argc, char **argv);
 int hq_cmd_reports(int argc, char **argv);
 int hq_cmd_alarms(int argc, char **argv);
+int hq_cmd_qa(int argc, char **argv);            /* qa.c */
+int hq_cmd_rectification(int argc, char **argv); /* qa.c */
+int hq_cmd_verify(int argc, char **argv);        /* verify.c */
+int hq_cmd_training(int argc, char **argv);      /* feedback.c */
+int hq_cmd_satisfaction(int argc, char **argv);  /* feedback.c */
+int hq_cmd_complaint(int argc, char **argv);     /* feedback.c */
+int hq_cmd_evaluation(int argc, char **argv);    /* feedback.c */
 
 #endif

@@ -106,7 +106,41 @@ static const char *const hq_migrations[] = {
 	"  agent TEXT NOT NULL DEFAULT '',"
 	"  seq INTEGER NOT NULL DEFAULT 0,"
 	"  detail TEXT NOT NULL);",
+	/* 2: publications to many sites, attachments */
+	"CREATE TABLE publications ("
+	"  id TEXT PRIMARY KEY,"              /* e.g. training/TP-2027-Q1, qa/checklist */
+	"  kind INTEGER NOT NULL,"            /* DownKind */
+	"  audience TEXT NOT NULL,"           /* JSON, see publish.c */
+	"  body BLOB NOT NULL,"               /* serialised DownBody, latest revision */
+	"  revision INTEGER NOT NULL DEFAULT 1,"
+	"  open INTEGER NOT NULL DEFAULT 1,"  /* reaches sites added later while open */
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE publication_sites ("
+	"  publication TEXT NOT NULL, site TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL, down_seq INTEGER NOT NULL,"
+	"  PRIMARY KEY (publication, site)) WITHOUT ROWID;"
+	"CREATE TABLE attachments ("
+	"  sha256 BLOB PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('expected','complete')),"
+	"  mime TEXT NOT NULL DEFAULT '',"
+	"  bytes_received INTEGER NOT NULL DEFAULT 0,"  /* all chunk bytes, resends too */
+	"  completed_at INTEGER);"
+	"CREATE TABLE attachment_refs ("
+	"  sha256 BLOB NOT NULL, site TEXT NOT NULL, agent TEXT NOT NULL,"
+	"  record_id TEXT NOT NULL,"
+	"  PRIMARY KEY (sha256, site, record_id)) WITHOUT ROWID;"
+	"CREATE INDEX attachment_refs_agent ON attachment_refs (agent, sha256);",
 };
+
+/* The modules' own tables (qa.c, feedback.c), migrated after the core. */
+static int migrate_modules(sqlite3 *db, char *err, size_t errlen)
+{
+	if (hq_qa_migrate(db, err, errlen) != 0 || hq_feedback_migrate(db, err, errlen) != 0)
+		return -1;
+	return 0;
+}
 
 int hq_store_open(const char *data_dir, sqlite3 **out, char *err, size_t errlen)
 {
@@ -125,7 +159,8 @@ int hq_store_open(const char *data_dir, sqlite3 **out, char *err, size_t errlen)
 	if (store_open(path, 0, &db, err, errlen) != 0)
 		return -1;
 	int count = (int)(sizeof hq_migrations / sizeof hq_migrations[0]);
-	if (store_migrate(db, hq_migrations, count, err, errlen) != 0) {
+	if (store_migrate(db, hq_migrations, count, err, errlen) != 0 ||
+	    migrate_modules(db, err, errlen) != 0) {
 		sqlite3_close(db);
 		return -1;
 	}
@@ -169,7 +204,8 @@ int hq_store_init(const char *data_dir, char *hq_key_out, size_t keylen, char *e
 	if (store_open(path, 1, &db, err, errlen) != 0)
 		goto done;
 	int count = (int)(sizeof hq_migrations / sizeof hq_migrations[0]);
-	if (store_migrate(db, hq_migrations, count, err, errlen) != 0) {
+	if (store_migrate(db, hq_migrations, count, err, errlen) != 0 ||
+	    migrate_modules(db, err, errlen) != 0) {
 		sqlite3_close(db);
 		unlink(path);
 		goto done;

@@ -441,6 +441,15 @@ void hq_ingest_message(struct hq_daemon *hq, struct hq_agent *agent,
 	case INNSYNC__AGENT_MESSAGE__MSG_DOWN_ACK:
 		hq_fanout_down_ack(hq, agent, msg->down_ack);
 		break;
+	case INNSYNC__AGENT_MESSAGE__MSG_ATTACHMENT_OFFER:
+		hq_attachment_offer(hq, agent, msg->attachment_offer);
+		break;
+	case INNSYNC__AGENT_MESSAGE__MSG_ATTACHMENT_CHUNK:
+		hq_attachment_chunk(hq, agent, msg->attachment_chunk);
+		break;
+	case INNSYNC__AGENT_MESSAGE__MSG_ATTACHMENT_FETCH:
+		hq_attachment_fetch(hq, agent, msg->attachment_fetch);
+		break;
 	default:
 		hq_send_error(hq, agent->routing_id, agent->routing_len,
 			      INNSYNC__ERROR_CODE__ERROR_BAD_MESSAGE, "unknown message type");

@@ -16,6 +16,22 @@ static const struct hq_record_kind record_kinds[] = {
 		.apply = hq_sales_apply,
 		.notify_acceptance = true,
 	},
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_QA_INSPECTION, "QA inspection", INSPECTOR,
+	  hq_qa_check, hq_qa_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_RECTIFICATION_PLAN, "rectification plan", BRANCH,
+	  hq_qa_check, hq_qa_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_RECTIFICATION_DONE, "rectification", BRANCH,
+	  hq_qa_check, hq_qa_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_TRAINING_ACK, "training acknowledgement", BRANCH,
+	  hq_feedback_check, hq_feedback_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_TRAINING_RESULTS, "training results", BRANCH,
+	  hq_feedback_check, hq_feedback_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_SATISFACTION, "guest satisfaction", BRANCH,
+	  hq_feedback_check, hq_feedback_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_COMPLAINT_RESPONSE, "complaint response", BRANCH,
+	  hq_feedback_check, hq_feedback_apply, false },
+	{ INNSYNC__RECORD_KIND__RECORD_KIND_EVALUATION_ANSWER, "evaluation answer", BRANCH,
+	  hq_feedback_check, hq_feedback_apply, false },
 };
 
 const struct hq_record_kind *hq_record_kind_find(Innsync__RecordKind kind)
