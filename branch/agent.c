@@ -11,12 +11,16 @@
  * Downstream: an item is stored and its cursor advanced in one commit
  * before the DownAck leaves; items out of sequence are ignored (HQ resends). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#include "blob.h"
 #include "branch.h"
 #include "log.h"
 #include "store.h"
@@ -27,6 +31,30 @@
 #define AGENT_RESEND_MS 5000
 #define AGENT_HELLO_UNWELCOMED_MS 1000
 #define AGENT_MAX_SITES 256
+#define AGENT_CHUNK_WINDOW (1024 * 1024)  /* photo bytes in flight beyond HQ's `have` */
+#define AGENT_ATTACHMENT_POLL_MS 1000
+
+/* The photo being uploaded, one at a time, after the records. */
+struct upload_state {
+	bool active;
+	uint8_t sha256[SHA256_LEN];
+	uint64_t size;
+	uint64_t sent;     /* bytes handed to the socket */
+	uint64_t have;     /* bytes HQ holds durably */
+	bool offered, status_seen;
+	int fd;            /* owned while active */
+	int64_t last_progress_mono;
+};
+
+/* A photo being fetched from HQ, one at a time. */
+struct fetch_state {
+	bool active;
+	uint8_t sha256[SHA256_LEN];
+	uint64_t size;
+	uint64_t have;
+	int fd;            /* owned while active: the partial file */
+	int64_t last_request_mono;
+};
 
 struct agent_cursor {
 	char site[64];
@@ -49,6 +77,10 @@ struct agent {
 	size_t n_cursors;
 	sqlite3_stmt *outbox_range;  /* owned */
 	int exit_code;
+	char data_dir[4096];
+	struct upload_state upload;
+	struct fetch_state fetch;
+	int64_t last_upload_pick_mono, last_fetch_pick_mono;
 };
 
 static volatile sig_atomic_t agent_stop_requested;
@@ -245,6 +277,8 @@ static void handle_welcome(struct agent *agent, const Innsync__Welcome *welcome)
 			 (unsigned long long)agent->outbox_head);
 		agent->hq_session = welcome->session;
 		agent->sent_upto = agent->acked; /* anything in flight died with the old session */
+		agent->upload.offered = false;
+		agent->fetch.last_request_mono = 0;
 	}
 	agent->welcomed = true;
 	record_contact(agent);
@@ -406,6 +440,293 @@ static void handle_error(struct agent *agent, const Innsync__Error *error)
 	}
 }
 
+/*---- photos: upload after the records, fetch on request --------------------*/
+
+static void set_attachment_state(struct agent *agent, const char *table, const uint8_t *sha256,
+				 const char *state, const char *error)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "UPDATE %s SET state = ?, error = ? WHERE sha256 = ?", table);
+	sqlite3_stmt *stmt = NULL;
+	if (store_prepare(agent->db, sql, &stmt) != 0)
+		return;
+	sqlite3_bind_text(stmt, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, error ? error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, sha256, SHA256_LEN, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		log_warnx("cannot record a photo's state: %s", sqlite3_errmsg(agent->db));
+	sqlite3_finalize(stmt);
+	agent->data_version = store_data_version(agent->db);
+}
+
+static void upload_end(struct agent *agent)
+{
+	if (agent->upload.active)
+		close(agent->upload.fd);
+	agent->upload.active = false;
+	agent->last_upload_pick_mono = 0;
+}
+
+static void fetch_end(struct agent *agent)
+{
+	if (agent->fetch.active)
+		close(agent->fetch.fd);
+	agent->fetch.active = false;
+	agent->last_fetch_pick_mono = 0;
+}
+
+static void handle_attachment_status(struct agent *agent, const Innsync__AttachmentStatus *status)
+{
+	if (status->sha256.len != SHA256_LEN)
+		return;
+	char hex[65];
+	hex_encode(status->sha256.data, SHA256_LEN, hex);
+	struct upload_state *up = &agent->upload;
+	bool is_upload = up->active && memcmp(up->sha256, status->sha256.data, SHA256_LEN) == 0;
+	if (!is_upload) {
+		struct fetch_state *fetch = &agent->fetch;
+		if (fetch->active && memcmp(fetch->sha256, status->sha256.data, SHA256_LEN) == 0 &&
+		    status->error && status->error[0]) {
+			log_warnx("HQ cannot send photo %.16s...: %s", hex, status->error);
+			set_attachment_state(agent, "attachment_fetches", fetch->sha256, "failed",
+					     status->error);
+			fetch_end(agent);
+		}
+		return;
+	}
+	if (status->error != NULL && status->error[0] != '\0') {
+		log_warnx("HQ refused photo %.16s...: %s", hex, status->error);
+		set_attachment_state(agent, "attachments", up->sha256, "failed", status->error);
+		upload_end(agent);
+		return;
+	}
+	if (status->complete) {
+		log_info("photo %.16s... uploaded (%llu bytes)", hex, (unsigned long long)up->size);
+		set_attachment_state(agent, "attachments", up->sha256, "uploaded", NULL);
+		upload_end(agent);
+		return;
+	}
+	if (status->have > up->have || !up->status_seen)
+		up->last_progress_mono = mono_ms();
+	up->have = status->have <= up->size ? status->have : 0;
+	if (status->resend || !up->status_seen || up->sent < up->have)
+		up->sent = up->have;
+	up->status_seen = true;
+}
+
+/* Picks the next photo whose record HQ has acknowledged. */
+static void upload_pick(struct agent *agent)
+{
+	int64_t now = mono_ms();
+	if (agent->last_upload_pick_mono != 0 &&
+	    now - agent->last_upload_pick_mono < AGENT_ATTACHMENT_POLL_MS)
+		return;
+	agent->last_upload_pick_mono = now;
+	sqlite3_stmt *stmt = NULL;
+	if (store_prepare(agent->db,
+			  "SELECT sha256, size FROM attachments WHERE state = 'pending'"
+			  " AND record_seq <= ? ORDER BY record_seq, sha256 LIMIT 1",
+			  &stmt) != 0)
+		return;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)agent->acked);
+	struct upload_state *up = &agent->upload;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == SHA256_LEN) {
+		memset(up, 0, sizeof *up);
+		memcpy(up->sha256, sqlite3_column_blob(stmt, 0), SHA256_LEN);
+		up->size = (uint64_t)sqlite3_column_int64(stmt, 1);
+		char path[4096];
+		up->fd = blob_path(agent->data_dir, up->sha256, path, sizeof path) == 0
+				 ? open(path, O_RDONLY)
+				 : -1;
+		if (up->fd < 0) {
+			log_warnx("photo %s is missing from this agent's store", path);
+			set_attachment_state(agent, "attachments", up->sha256, "failed",
+					     "the photo file is missing at the site");
+		} else {
+			up->active = true;
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+static void send_offer(struct agent *agent)
+{
+	struct upload_state *up = &agent->upload;
+	Innsync__AttachmentOffer offer = INNSYNC__ATTACHMENT_OFFER__INIT;
+	offer.sha256.data = up->sha256;
+	offer.sha256.len = SHA256_LEN;
+	offer.size = up->size;
+	Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
+	msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_ATTACHMENT_OFFER;
+	msg.attachment_offer = &offer;
+	if (send_message(agent, &msg) == 0) {
+		up->offered = true;
+		up->status_seen = false;
+		up->last_progress_mono = mono_ms();
+	}
+}
+
+/* Sends chunks while the window allows. Returns when the socket is full. */
+static void send_chunks(struct agent *agent)
+{
+	struct upload_state *up = &agent->upload;
+	static uint8_t buffer[BLOB_CHUNK_MAX];
+	while (up->sent < up->size && up->sent - up->have < AGENT_CHUNK_WINDOW) {
+		uint64_t want = up->size - up->sent;
+		ssize_t got = pread(up->fd, buffer, want < sizeof buffer ? want : sizeof buffer,
+				    (off_t)up->sent);
+		if (got <= 0) {
+			log_warnx("cannot read a photo being uploaded");
+			set_attachment_state(agent, "attachments", up->sha256, "failed",
+					     "the photo file cannot be read at the site");
+			upload_end(agent);
+			return;
+		}
+		Innsync__AttachmentChunk chunk = INNSYNC__ATTACHMENT_CHUNK__INIT;
+		chunk.sha256.data = up->sha256;
+		chunk.sha256.len = SHA256_LEN;
+		chunk.offset = up->sent;
+		chunk.data.data = buffer;
+		chunk.data.len = (size_t)got;
+		chunk.size = up->size;
+		Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
+		msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_ATTACHMENT_CHUNK;
+		msg.attachment_chunk = &chunk;
+		if (send_message(agent, &msg) != 0)
+			return;
+		up->sent += (uint64_t)got;
+	}
+}
+
+/* Photos move only when no record waits to be sent: records first. */
+static void upload_attachments(struct agent *agent)
+{
+	if (agent->uploads_halted || !agent->welcomed || agent->sent_upto < agent->outbox_head)
+		return;
+	struct upload_state *up = &agent->upload;
+	if (!up->active)
+		upload_pick(agent);
+	if (!up->active)
+		return;
+	int64_t now = mono_ms();
+	if (!up->offered || (now - up->last_progress_mono > AGENT_RESEND_MS)) {
+		send_offer(agent);
+		return;
+	}
+	if (up->status_seen)
+		send_chunks(agent);
+}
+
+static void send_fetch(struct agent *agent)
+{
+	struct fetch_state *fetch = &agent->fetch;
+	Innsync__AttachmentFetch request = INNSYNC__ATTACHMENT_FETCH__INIT;
+	request.sha256.data = fetch->sha256;
+	request.sha256.len = SHA256_LEN;
+	request.offset = fetch->have;
+	Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
+	msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_ATTACHMENT_FETCH;
+	msg.attachment_fetch = &request;
+	if (send_message(agent, &msg) == 0)
+		fetch->last_request_mono = mono_ms();
+}
+
+static void fetch_pick(struct agent *agent)
+{
+	int64_t now = mono_ms();
+	if (agent->last_fetch_pick_mono != 0 &&
+	    now - agent->last_fetch_pick_mono < AGENT_ATTACHMENT_POLL_MS)
+		return;
+	agent->last_fetch_pick_mono = now;
+	sqlite3_stmt *stmt = NULL;
+	if (store_prepare(agent->db,
+			  "SELECT sha256, size FROM attachment_fetches WHERE state = 'wanted'"
+			  " ORDER BY requested_at LIMIT 1",
+			  &stmt) != 0)
+		return;
+	struct fetch_state *fetch = &agent->fetch;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == SHA256_LEN) {
+		memset(fetch, 0, sizeof *fetch);
+		memcpy(fetch->sha256, sqlite3_column_blob(stmt, 0), SHA256_LEN);
+		fetch->size = (uint64_t)sqlite3_column_int64(stmt, 1);
+		char path[4096];
+		struct stat st;
+		fetch->fd = (blob_make_dirs(agent->data_dir, fetch->sha256) == 0 &&
+			     blob_partial_path(agent->data_dir, fetch->sha256, path, sizeof path) == 0)
+				    ? open(path, O_RDWR | O_CREAT, 0600)
+				    : -1;
+		if (fetch->fd >= 0 && fstat(fetch->fd, &st) == 0) {
+			fetch->have = (uint64_t)st.st_size <= fetch->size ? (uint64_t)st.st_size : 0;
+			fetch->active = true;
+		} else {
+			log_warn("cannot open a partial photo file");
+			if (fetch->fd >= 0)
+				close(fetch->fd);
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+/* All bytes here: verify the hash, then move into the store. */
+static void fetch_finish(struct agent *agent)
+{
+	struct fetch_state *fetch = &agent->fetch;
+	char partial[4096], final[4096], hex[65];
+	uint8_t actual[SHA256_LEN];
+	hex_encode(fetch->sha256, SHA256_LEN, hex);
+	bool ok = fsync(fetch->fd) == 0 &&
+		  blob_partial_path(agent->data_dir, fetch->sha256, partial, sizeof partial) == 0 &&
+		  blob_path(agent->data_dir, fetch->sha256, final, sizeof final) == 0 &&
+		  file_sha256(partial, actual, NULL) == 0 &&
+		  memcmp(actual, fetch->sha256, SHA256_LEN) == 0 && rename(partial, final) == 0;
+	if (ok) {
+		log_info("photo %.16s... received from HQ (%llu bytes)", hex,
+			 (unsigned long long)fetch->size);
+		set_attachment_state(agent, "attachment_fetches", fetch->sha256, "complete", NULL);
+	} else {
+		log_warnx("photo %.16s... from HQ does not match its hash; fetching again", hex);
+		unlink(partial);
+	}
+	fetch_end(agent);
+}
+
+static void handle_fetched_chunk(struct agent *agent, const Innsync__AttachmentChunk *chunk)
+{
+	struct fetch_state *fetch = &agent->fetch;
+	if (!fetch->active || chunk->sha256.len != SHA256_LEN ||
+	    memcmp(chunk->sha256.data, fetch->sha256, SHA256_LEN) != 0 ||
+	    chunk->offset != fetch->have || chunk->size != fetch->size ||
+	    chunk->data.len > BLOB_CHUNK_MAX || chunk->offset + chunk->data.len > fetch->size)
+		return;
+	if (pwrite(fetch->fd, chunk->data.data, chunk->data.len, (off_t)chunk->offset) !=
+	    (ssize_t)chunk->data.len) {
+		log_warn("cannot write a photo received from HQ");
+		return;
+	}
+	fetch->have += chunk->data.len;
+	if (fetch->have == fetch->size)
+		fetch_finish(agent);
+	else
+		send_fetch(agent);
+}
+
+static void fetch_attachments(struct agent *agent)
+{
+	if (!agent->welcomed)
+		return;
+	if (!agent->fetch.active)
+		fetch_pick(agent);
+	if (!agent->fetch.active)
+		return;
+	if (agent->fetch.have == agent->fetch.size) {
+		fetch_finish(agent);
+		return;
+	}
+	if (agent->fetch.last_request_mono == 0 ||
+	    mono_ms() - agent->fetch.last_request_mono > AGENT_RESEND_MS)
+		send_fetch(agent);
+}
+
 static void handle_incoming(struct agent *agent)
 {
 	for (int n = 0; n < 256; n++) {
@@ -430,6 +751,12 @@ static void handle_incoming(struct agent *agent)
 		case INNSYNC__HQ_MESSAGE__MSG_ACK: handle_ack(agent, msg->ack); break;
 		case INNSYNC__HQ_MESSAGE__MSG_DOWN: handle_down(agent, msg->down); break;
 		case INNSYNC__HQ_MESSAGE__MSG_ERROR: handle_error(agent, msg->error); break;
+		case INNSYNC__HQ_MESSAGE__MSG_ATTACHMENT_STATUS:
+			handle_attachment_status(agent, msg->attachment_status);
+			break;
+		case INNSYNC__HQ_MESSAGE__MSG_ATTACHMENT_CHUNK:
+			handle_fetched_chunk(agent, msg->attachment_chunk);
+			break;
 		default: break;
 		}
 		wire_free((ProtobufCMessage *)msg);
@@ -485,6 +812,8 @@ static int open_socket(struct agent *agent, const char *data_dir)
 
 static void agent_close(struct agent *agent)
 {
+	upload_end(agent);
+	fetch_end(agent);
 	sqlite3_finalize(agent->outbox_range);
 	signing_key_destroy(&agent->key);
 	if (agent->socket)
@@ -511,6 +840,7 @@ static int agent_open(struct agent *agent, const char *data_dir)
 	agent->acked = (uint64_t)acked;
 	agent->sent_upto = agent->acked;
 	agent->heartbeat_ms = 5000;
+	copy_string(agent->data_dir, sizeof agent->data_dir, data_dir);
 	agent->max_batch_records = WIRE_MAX_BATCH_RECORDS;
 	agent->max_batch_bytes = WIRE_MAX_BATCH_BYTES;
 	if (refresh_outbox_head(agent) != 0 || load_cursors(agent) != 0 ||
@@ -546,6 +876,8 @@ int branch_run(const char *data_dir)
 			handle_incoming(&agent);
 		agent_cron(&agent);
 		upload(&agent);
+		upload_attachments(&agent);
+		fetch_attachments(&agent);
 	}
 	log_info("stopped (outbox %llu, acknowledged %llu)", (unsigned long long)agent.outbox_head,
 		 (unsigned long long)agent.acked);

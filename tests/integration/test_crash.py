@@ -60,19 +60,36 @@ def test_kill9_during_upload(h):
     writer = Writer(agent, rng)
     writer.start()
     history = []
+    held_at_start = 0
+
+    def progress():
+        return (hq_acked(hq, agent.id), agent.query("SELECT count(*) FROM outbox")[0][0])
+
+    def uploading(since):
+        """True while HQ is committing the agent's records (it holds more
+        than `since` but not all that was written)."""
+        held, written = progress()
+        return since < held < written or (held < written and since < 0)
+
     try:
         for event in events:
             time.sleep(rng.uniform(0.3, 1.2))  # a random moment, not a wait
+            # Aim at an upload in progress; after 5 s, kill anyway.
+            deadline = time.monotonic() + 5
+            since = held_at_start if event == "hq" else -1
+            while time.monotonic() < deadline and not uploading(since):
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.05))
+            held, written = progress()
             if event == "hq":
                 hq.kill9()
-                written = agent.query("SELECT count(*) FROM outbox")[0][0]
-                history.append(("hq", hq_acked(hq, agent.id), written))
+                history.append(("hq", held, written))
                 time.sleep(rng.uniform(0.0, 0.3))  # down for a moment
                 hq.start()
+                held_at_start = hq_acked(hq, agent.id)
             else:
                 agent.kill9()
-                written = agent.query("SELECT count(*) FROM outbox")[0][0]
-                history.append(("agent", hq_acked(hq, agent.id), written))
+                history.append(("agent", held, written))
                 agent.start()
     finally:
         writer.join(timeout=120)

@@ -285,6 +285,48 @@ static void test_verify_key_from_raw_lengths(void **state)
 	signing_key_destroy(&key);
 }
 
+/* Small-order points are well-formed encodings no honest key generator
+ * produces. Under the identity point (order 1) the 64 bytes 01 00..00 00..00
+ * (R = identity, S = 0) verify as a signature of every message, so an agent
+ * enrolled with it could disown any record ("anyone could have signed that").
+ * verify_key_from_raw must refuse all eight. */
+static void test_verify_key_refuses_small_order(void **state)
+{
+	(void)state;
+	static const char *const small_order_hex[] = {
+		"0100000000000000000000000000000000000000000000000000000000000000", /* 1 */
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* 2 */
+		"0000000000000000000000000000000000000000000000000000000000000000", /* 4 */
+		"0000000000000000000000000000000000000000000000000000000000000080", /* 4 */
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", /* 8 */
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", /* 8 */
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", /* 8 */
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", /* 8 */
+	};
+	static const char *const messages[] = { "record 1", "record 2", "anything at all" };
+	uint8_t forged[SIGNATURE_LEN] = { 0x01 }; /* R = identity, S = 0 */
+	for (size_t i = 0; i < sizeof small_order_hex / sizeof small_order_hex[0]; i++) {
+		uint8_t raw[SIGN_PUBLIC_LEN];
+		for (size_t j = 0; j < SIGN_PUBLIC_LEN; j++) {
+			unsigned byte = 0;
+			assert_int_equal(sscanf(small_order_hex[i] + 2 * j, "%2x", &byte), 1);
+			raw[j] = (uint8_t)byte;
+		}
+		verify_key *vk = NULL;
+		if (verify_key_from_raw(raw, sizeof raw, &vk) != 0)
+			continue;
+		size_t forgeries = 0;
+		for (size_t m = 0; m < sizeof messages / sizeof messages[0]; m++)
+			if (verify_key_check(vk, (const uint8_t *)messages[m],
+					     strlen(messages[m]), forged, sizeof forged) == 0)
+				forgeries++;
+		verify_key_destroy(&vk);
+		fail_msg("small-order public key %s accepted (the fixed forged signature "
+			 "verified %zu of %zu messages)",
+			 small_order_hex[i], forgeries, sizeof messages / sizeof messages[0]);
+	}
+}
+
 /* ---- PEM key files ------------------------------------------------------ */
 
 static void test_signing_key_save_load(void **state)
@@ -345,11 +387,12 @@ static void test_signing_key_save_stale_tmp(void **state)
 
 	signing_key *key = NULL;
 	assert_int_equal(signing_key_generate(&key), 0);
-	assert_int_equal(signing_key_save(key, path), 0);
+	int rc = signing_key_save(key, path);
+	signing_key_destroy(&key);
+	assert_int_equal(rc, 0);
 	mode_t mode = file_mode(path);
 	if (mode != 0600)
 		fail_msg("private key file saved with mode %04o, want 0600", (unsigned)mode);
-	signing_key_destroy(&key);
 }
 
 /* Writes a private key of another algorithm as PKCS#8 PEM. */
@@ -692,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_flipped_bit_refused),
 		cmocka_unit_test(test_wrong_signature_length_refused),
 		cmocka_unit_test(test_verify_key_from_raw_lengths),
+		cmocka_unit_test(test_verify_key_refuses_small_order),
 		cmocka_unit_test_setup_teardown(test_signing_key_save_load, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_signing_key_save_stale_tmp, setup_dir,
