@@ -486,6 +486,7 @@ static void hq_close(struct hq_daemon *hq)
 		agent_destroy(&hq->agents[i]);
 	free(hq->agents);
 	free(hq->sites);
+	free(hq->touched);
 	hq_statements_destroy(&hq->stmts);
 	for (size_t i = 0; i < hq->n_cached; i++)
 		sqlite3_finalize(hq->statement_cache[i].stmt);

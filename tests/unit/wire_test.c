@@ -492,14 +492,16 @@ static void test_budget_admits_full_batch(void **state)
 	assert_true(len <= WIRE_MAX_SYNC_MESSAGE);
 	Innsync__AgentMessage *msg = (Innsync__AgentMessage *)wire_unpack(
 		&innsync__agent_message__descriptor, bytes, len);
+	free(bytes);
 	assert_non_null(msg);
 	assert_int_equal(msg->batch->n_records, WIRE_MAX_BATCH_RECORDS);
 	wire_free(&msg->base);
-	free(bytes);
 
-	/* A Hello listing many downstream cursors (small elements amplify most):
-	 * twice the 256 sites hq/enroll.c lets one agent hold. */
-	enum { CURSORS = 512 };
+	/* A Hello with a cursor for each of the most sites an agent may hold
+	 * (256: AGENT_MAX_SITES in branch/agent.c, the cap in hq/enroll.c), with
+	 * short site ids and small seqs: small elements amplify most. (With the
+	 * budget counting every block header, about 500 such cursors fit.) */
+	enum { CURSORS = 256 };
 	Innsync__DownCursor cursors[CURSORS];
 	Innsync__DownCursor *cursor_ptrs[CURSORS];
 	char names[CURSORS][16];
@@ -520,19 +522,47 @@ static void test_budget_admits_full_batch(void **state)
 	hello_msg.hello = &hello;
 	assert_int_equal(wire_pack(&hello_msg.base, &bytes, &len), 0);
 	msg = (Innsync__AgentMessage *)wire_unpack(&innsync__agent_message__descriptor, bytes, len);
+	free(bytes);
 	assert_non_null(msg);
 	assert_int_equal(msg->hello->n_cursors, CURSORS);
 	assert_string_equal(msg->hello->cursors[CURSORS - 1]->site, names[CURSORS - 1]);
 	wire_free(&msg->base);
-	free(bytes);
 
 	/* One record body at its limit. */
 	pack_batch(1, WIRE_MAX_RECORD_BODY, &bytes, &len);
 	msg = (Innsync__AgentMessage *)wire_unpack(&innsync__agent_message__descriptor, bytes, len);
+	free(bytes);
 	assert_non_null(msg);
 	assert_int_equal(msg->batch->records[0]->body.len, WIRE_MAX_RECORD_BODY);
 	wire_free(&msg->base);
+
+	/* A downstream body announcing a whole batch accepted: one
+	 * AcceptedRecord per record, as hq/ingest.c publishes it. */
+	Innsync__AcceptedRecord accepted[WIRE_MAX_BATCH_RECORDS];
+	Innsync__AcceptedRecord *accepted_ptrs[WIRE_MAX_BATCH_RECORDS];
+	for (size_t i = 0; i < WIRE_MAX_BATCH_RECORDS; i++) {
+		accepted[i] = (Innsync__AcceptedRecord)INNSYNC__ACCEPTED_RECORD__INIT;
+		accepted[i].record_id = "r1";
+		accepted[i].revision = 1;
+		accepted[i].origin_agent = "a1";
+		accepted[i].origin_seq = 1 + i;
+		accepted_ptrs[i] = &accepted[i];
+	}
+	Innsync__ReportsAccepted reports = INNSYNC__REPORTS_ACCEPTED__INIT;
+	reports.n_records = WIRE_MAX_BATCH_RECORDS;
+	reports.records = accepted_ptrs;
+	Innsync__DownBody down = INNSYNC__DOWN_BODY__INIT;
+	down.kind = INNSYNC__DOWN_KIND__DOWN_KIND_REPORTS_ACCEPTED;
+	down.payload_case = INNSYNC__DOWN_BODY__PAYLOAD_REPORTS_ACCEPTED;
+	down.reports_accepted = &reports;
+	assert_int_equal(wire_pack(&down.base, &bytes, &len), 0);
+	assert_true(len <= WIRE_MAX_DOWN_BODY);
+	Innsync__DownBody *down_got =
+		(Innsync__DownBody *)wire_unpack(&innsync__down_body__descriptor, bytes, len);
 	free(bytes);
+	assert_non_null(down_got);
+	assert_int_equal(down_got->reports_accepted->n_records, WIRE_MAX_BATCH_RECORDS);
+	wire_free(&down_got->base);
 }
 
 /* ---- sending on ZeroMQ ------------------------------------------------------ */
