@@ -36,32 +36,41 @@ int store_open(const char *path, int create, sqlite3 **out, char *err, size_t er
 	return 0;
 }
 
+/* Applies migrations one transaction each. The version is read again once
+ * the write lock is held, so two processes opening a store at once (the
+ * daemon and a staff command) do not both run a step. */
 int store_migrate(sqlite3 *db, const char *const *migrations, int count, char *err,
 		  size_t errlen)
 {
-	long long version = 0;
-	if (store_query_int64(db, "PRAGMA user_version", 0, &version) != 0) {
-		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (version > count) {
-		snprintf(err, errlen,
-			 "store schema version %lld is newer than this program (%d): upgrade innsync",
-			 version, count);
-		return -1;
-	}
-	for (int i = (int)version; i < count; i++) {
+	for (;;) {
+		long long version = 0;
+		if (store_begin(db) != 0 ||
+		    store_query_int64(db, "PRAGMA user_version", 0, &version) != 0) {
+			snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db));
+			store_rollback(db);
+			return -1;
+		}
+		if (version < 0 || version > count) {
+			snprintf(err, errlen,
+				 version < 0 ? "store schema version %lld is not valid (%d known)"
+					     : "store schema version %lld is newer than this program "
+					       "(%d): upgrade innsync",
+				 version, count);
+			store_rollback(db);
+			return -1;
+		}
+		if (version == count)
+			return store_commit(db) == 0 ? 0 : -1;
 		char bump[64];
-		snprintf(bump, sizeof bump, "PRAGMA user_version=%d", i + 1);
-		if (store_begin(db) != 0 || store_exec(db, migrations[i]) != 0 ||
-		    store_exec(db, bump) != 0 || store_commit(db) != 0) {
-			snprintf(err, errlen, "schema migration %d failed: %s", i + 1,
+		snprintf(bump, sizeof bump, "PRAGMA user_version=%lld", version + 1);
+		if (store_exec(db, migrations[version]) != 0 || store_exec(db, bump) != 0 ||
+		    store_commit(db) != 0) {
+			snprintf(err, errlen, "schema migration %lld failed: %s", version + 1,
 				 sqlite3_errmsg(db));
 			store_rollback(db);
 			return -1;
 		}
 	}
-	return 0;
 }
 
 static int component_version(sqlite3 *db, const char *component, long long *out)
@@ -96,30 +105,39 @@ static int set_component_version(sqlite3 *db, const char *component, int version
 int store_migrate_component(sqlite3 *db, const char *component, const char *const *migrations,
 			    int count, char *err, size_t errlen)
 {
-	long long version = 0;
 	if (store_exec(db, "CREATE TABLE IF NOT EXISTS schema_components ("
-			   " component TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0 ||
-	    component_version(db, component, &version) != 0) {
-		snprintf(err, errlen, "cannot read the %s schema version: %s", component,
-			 sqlite3_errmsg(db));
+			   " component TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0) {
+		snprintf(err, errlen, "cannot create the schema version table: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	if (version > count) {
-		snprintf(err, errlen,
-			 "%s schema version %lld is newer than this program (%d): upgrade innsync",
-			 component, version, count);
-		return -1;
-	}
-	for (int i = (int)version; i < count; i++) {
-		if (store_begin(db) != 0 || store_exec(db, migrations[i]) != 0 ||
-		    set_component_version(db, component, i + 1) != 0 || store_commit(db) != 0) {
-			snprintf(err, errlen, "%s schema migration %d failed: %s", component, i + 1,
+	for (;;) {
+		long long version = 0;
+		if (store_begin(db) != 0 || component_version(db, component, &version) != 0) {
+			snprintf(err, errlen, "cannot read the %s schema version: %s", component,
 				 sqlite3_errmsg(db));
 			store_rollback(db);
 			return -1;
 		}
+		if (version < 0 || version > count) {
+			snprintf(err, errlen,
+				 version < 0 ? "%s schema version %lld is not valid (%d known)"
+					     : "%s schema version %lld is newer than this program "
+					       "(%d): upgrade innsync",
+				 component, version, count);
+			store_rollback(db);
+			return -1;
+		}
+		if (version == count)
+			return store_commit(db) == 0 ? 0 : -1;
+		if (store_exec(db, migrations[version]) != 0 ||
+		    set_component_version(db, component, (int)version + 1) != 0 ||
+		    store_commit(db) != 0) {
+			snprintf(err, errlen, "%s schema migration %lld failed: %s", component,
+				 version + 1, sqlite3_errmsg(db));
+			store_rollback(db);
+			return -1;
+		}
 	}
-	return 0;
 }
 
 int store_exec(sqlite3 *db, const char *sql)

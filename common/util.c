@@ -84,6 +84,27 @@ int read_file_bounded(const char *path, size_t max_bytes, char **out, size_t *le
 	return 0;
 }
 
+/* Makes a rename durable: fsync the directory holding path. */
+static int fsync_parent_dir(const char *path)
+{
+	char dir[4096];
+	if (copy_string(dir, sizeof dir, path) != 0)
+		return -1;
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		copy_string(dir, sizeof dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];
@@ -91,7 +112,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	/* a stale temporary (other mode, or a link) must not shape the result */
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
 	const char *cursor = data;
@@ -112,7 +136,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		unlink(tmp);
 		return -1;
 	}
-	return rename(tmp, path);
+	if (rename(tmp, path) != 0)
+		return -1;
+	return fsync_parent_dir(path);
 }
 
 int mkdir_p(const char *dir, mode_t mode)

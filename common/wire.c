@@ -28,7 +28,9 @@ typedef union {
 static void *budget_alloc(void *data, size_t size)
 {
 	struct budget *budget = data;
-	if (size > budget->limit - budget->used)
+	/* used never exceeds limit: count the header before allocating */
+	size_t left = budget->limit - budget->used;
+	if (size > left || sizeof(block_header) > left - size)
 		return NULL;
 	block_header *header = malloc(sizeof *header + size);
 	if (header == NULL)

@@ -13,7 +13,7 @@ root=$(pwd)
 innsync_install_deps
 
 echo "== building"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINNSYNC_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 hq_bin="$root/build/innsync-hq"
 branch_bin="$root/build/innsync-branch"

@@ -11,13 +11,13 @@ innsync_install_deps
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINNSYNC_TESTS=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
 ctest --test-dir build --output-on-failure --timeout 300
 
 echo "== build (ASan + UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DINNSYNC_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DINNSYNC_SANITIZE=ON -DINNSYNC_TESTS=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1

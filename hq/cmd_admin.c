@@ -302,6 +302,8 @@ static int sites_exist(sqlite3 *db, const char *list)
 	sqlite3_finalize(stmt);
 	if (rc == CLI_OK && count == 0)
 		rc = cli_usage("--sites needs at least one site id");
+	if (rc == CLI_OK && count > 256)
+		rc = cli_usage("--sites: at most 256 sites per inspector");
 	return rc;
 }
 
