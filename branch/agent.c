@@ -67,7 +67,11 @@ struct agent {
 	signing_key *key;            /* owned */
 	void *ctx;                   /* owned */
 	void *socket;                /* owned, DEALER */
-	uint64_t acked, sent_upto, outbox_head;
+	uint64_t acked;       /* durable here: records HQ acknowledged (monotonic) */
+	uint64_t hq_acked;    /* what HQ says it holds now; below acked only after
+			       * HQ lost records (restored store): they are resent */
+	uint64_t sent_upto, outbox_head;
+	void *monitor;        /* owned, PAIR: handshake events of the sync socket */
 	uint64_t hq_session;
 	uint32_t heartbeat_ms, max_batch_records, max_batch_bytes;
 	int64_t last_progress_mono, last_hello_mono, last_heard_mono;
@@ -227,7 +231,7 @@ static int send_batch(struct agent *agent)
 			msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_BATCH;
 			msg.batch = &batch;
 			if (send_message(agent, &msg) == 0) {
-				if (agent->sent_upto == agent->acked)
+				if (agent->sent_upto == agent->hq_acked)
 					agent->last_progress_mono = mono_ms();
 				agent->sent_upto = first + n - 1;
 				rc = 1;
@@ -245,14 +249,15 @@ static void upload(struct agent *agent)
 	if (agent->uploads_halted || !agent->welcomed)
 		return;
 	int64_t now = mono_ms();
-	if (agent->sent_upto > agent->acked && now - agent->last_progress_mono > AGENT_RESEND_MS) {
+	if (agent->sent_upto > agent->hq_acked &&
+	    now - agent->last_progress_mono > AGENT_RESEND_MS) {
 		log_info("no acknowledgement for %d s: resending from seq %llu", AGENT_RESEND_MS / 1000,
-			 (unsigned long long)(agent->acked + 1));
-		agent->sent_upto = agent->acked;
+			 (unsigned long long)(agent->hq_acked + 1));
+		agent->sent_upto = agent->hq_acked;
 		agent->last_progress_mono = now;
 	}
 	while (agent->sent_upto < agent->outbox_head &&
-	       agent->sent_upto - agent->acked < AGENT_WINDOW_RECORDS) {
+	       agent->sent_upto - agent->hq_acked < AGENT_WINDOW_RECORDS) {
 		if (send_batch(agent) != 1)
 			break;
 	}
@@ -271,15 +276,26 @@ static void handle_welcome(struct agent *agent, const Innsync__Welcome *welcome)
 		agent->max_batch_bytes = welcome->max_batch_bytes;
 	if (welcome->heartbeat_ms >= 500 && welcome->heartbeat_ms <= 60000)
 		agent->heartbeat_ms = welcome->heartbeat_ms;
-	if (!agent->welcomed || welcome->session != agent->hq_session) {
+	bool new_session = !agent->welcomed || welcome->session != agent->hq_session;
+	if (new_session)
 		log_info("connected to HQ at %s (HQ holds up to seq %llu, outbox at %llu)",
 			 agent->id.hq_sync, (unsigned long long)welcome->upstream_acked,
 			 (unsigned long long)agent->outbox_head);
-		agent->hq_session = welcome->session;
-		agent->sent_upto = agent->acked; /* anything in flight died with the old session */
+	if (welcome->upstream_acked < agent->acked && welcome->upstream_acked != agent->hq_acked)
+		log_warnx("HQ holds only up to seq %llu of the %llu it acknowledged (its store was "
+			  "restored?): sending them again",
+			  (unsigned long long)welcome->upstream_acked, (unsigned long long)agent->acked);
+	if (new_session || welcome->resend || welcome->upstream_acked < agent->hq_acked) {
+		/* anything in flight died with the old session, or HQ lost it */
+		agent->hq_acked = welcome->upstream_acked <= agent->outbox_head
+					  ? welcome->upstream_acked
+					  : agent->hq_acked;
+		agent->sent_upto = agent->hq_acked;
+		agent->last_progress_mono = mono_ms();
 		agent->upload.offered = false;
 		agent->fetch.last_request_mono = 0;
 	}
+	agent->hq_session = welcome->session;
 	agent->welcomed = true;
 	record_contact(agent);
 }
@@ -292,8 +308,13 @@ static void handle_ack(struct agent *agent, const Innsync__Ack *ack)
 			  (unsigned long long)upto, (unsigned long long)agent->outbox_head);
 		return;
 	}
-	if (upto < agent->acked && ack->n_refusals == 0)
+	if (upto < agent->acked && ack->n_refusals == 0) {
+		if (upto > agent->hq_acked) { /* resending what a restored HQ lost */
+			agent->hq_acked = upto;
+			agent->last_progress_mono = mono_ms();
+		}
 		return;
+	}
 	if (store_begin(agent->db) != 0)
 		return;
 	sqlite3_stmt *stmt = NULL;
@@ -314,7 +335,7 @@ static void handle_ack(struct agent *agent, const Innsync__Ack *ack)
 	if (!failed && ack->n_refusals > 0) {
 		failed |= store_prepare(agent->db,
 					"UPDATE outbox SET state = 'refused', reason = ?, acked_at = ?"
-					" WHERE seq = ? AND seq <= ?",
+					" WHERE seq = ? AND seq <= ? AND state != 'refused'",
 					&stmt);
 		for (size_t i = 0; !failed && i < ack->n_refusals; i++) {
 			const Innsync__Refusal *refusal = ack->refusals[i];
@@ -340,11 +361,13 @@ static void handle_ack(struct agent *agent, const Innsync__Ack *ack)
 		log_warnx("cannot record HQ's acknowledgement; it will be asked for again");
 		return;
 	}
-	if (new_acked > agent->acked)
+	if (upto > agent->hq_acked) {
 		agent->last_progress_mono = mono_ms();
+		agent->hq_acked = upto;
+	}
 	agent->acked = new_acked;
-	if (agent->sent_upto < agent->acked)
-		agent->sent_upto = agent->acked;
+	if (agent->sent_upto < agent->hq_acked)
+		agent->sent_upto = agent->hq_acked;
 	agent->data_version = store_data_version(agent->db);
 }
 
@@ -365,6 +388,28 @@ static void send_down_ack(struct agent *agent)
 	msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_DOWN_ACK;
 	msg.down_ack = &ack;
 	send_message(agent, &msg);
+}
+
+/* Remembers the revisions HQ accepted, so that a re-enrolled site's next
+ * correction of a month HQ already holds gets a newer revision. */
+static int note_accepted(struct agent *agent, const Innsync__ReportsAccepted *accepted)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (store_prepare(agent->db,
+			  "INSERT INTO record_heads (record_id, revision) VALUES (?, ?)"
+			  " ON CONFLICT (record_id) DO UPDATE SET"
+			  " revision = max(revision, excluded.revision)",
+			  &stmt) != 0)
+		return 1;
+	int failed = 0;
+	for (size_t i = 0; i < accepted->n_records && !failed; i++) {
+		sqlite3_bind_text(stmt, 1, accepted->records[i]->record_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, accepted->records[i]->revision);
+		failed |= sqlite3_step(stmt) != SQLITE_DONE;
+		sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	return failed;
 }
 
 static void handle_down(struct agent *agent, const Innsync__DownBatch *batch)
@@ -391,6 +436,8 @@ static void handle_down(struct agent *agent, const Innsync__DownBatch *batch)
 			continue;
 		Innsync__DownBody *body = (Innsync__DownBody *)wire_unpack(
 			&innsync__down_body__descriptor, item->body.data, item->body.len);
+		if (body != NULL && body->payload_case == INNSYNC__DOWN_BODY__PAYLOAD_REPORTS_ACCEPTED)
+			failed |= note_accepted(agent, body->reports_accepted);
 		sqlite3_bind_text(insert, 1, item->site, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(insert, 2, (sqlite3_int64)item->seq);
 		sqlite3_bind_int(insert, 3, body ? (int)body->kind : 0);
@@ -434,9 +481,57 @@ static void handle_error(struct agent *agent, const Innsync__Error *error)
 				  "restart (contact HQ)", text);
 		agent->uploads_halted = true;
 		break;
+	case INNSYNC__ERROR_CODE__ERROR_UNKNOWN_AGENT:
+		log_warnx("HQ does not know this agent: %s", text);
+		agent->exit_code = 3;
+		agent_stop_requested = 1;
+		break;
+	case INNSYNC__ERROR_CODE__ERROR_VERSION:
+		log_warnx("HQ speaks another protocol version: %s", text);
+		agent->exit_code = 4;
+		agent_stop_requested = 1;
+		break;
 	default:
 		log_warnx("HQ reported an error (%d): %s", (int)error->code, text);
 		break;
+	}
+}
+
+/* libzmq does not retry a connection whose CURVE handshake HQ's ZAP
+ * handler refused (revoked, or enrolled with another HQ): say so and stop
+ * rather than look like "HQ unreachable" forever. */
+static void handle_monitor(struct agent *agent)
+{
+	for (int n = 0; n < 16; n++) {
+		zmq_msg_t event, address;
+		zmq_msg_init(&event);
+		if (zmq_msg_recv(&event, agent->monitor, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&event);
+			return;
+		}
+		uint16_t id = 0;
+		uint32_t value = 0;
+		if (zmq_msg_size(&event) >= 6) {
+			memcpy(&id, zmq_msg_data(&event), sizeof id);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&event) + 2, sizeof value);
+		}
+		bool more = zmq_msg_more(&event);
+		zmq_msg_close(&event);
+		if (more) {
+			zmq_msg_init(&address);
+			zmq_msg_recv(&address, agent->monitor, 0);
+			zmq_msg_close(&address);
+		}
+		if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+			log_warnx("HQ refused this agent's credentials (ZAP status %u): it was revoked "
+				  "or belongs to another HQ; enrol again with a new token",
+				  (unsigned)value);
+			agent->exit_code = 3;
+			agent_stop_requested = 1;
+		} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+			   id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+			log_warnx("CURVE handshake with HQ failed: is hq_key HQ's current key?");
+		}
 	}
 }
 
@@ -803,6 +898,15 @@ static int open_socket(struct agent *agent, const char *data_dir)
 		zmq_setsockopt(agent->socket, ZMQ_RECONNECT_IVL, &first, sizeof first);
 		zmq_setsockopt(agent->socket, ZMQ_RECONNECT_IVL_MAX, &value, sizeof value);
 	}
+	int events = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+		     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+	agent->monitor = zmq_socket(agent->ctx, ZMQ_PAIR);
+	if (agent->monitor == NULL ||
+	    zmq_socket_monitor(agent->socket, "inproc://innsync-agent-monitor", events) != 0 ||
+	    zmq_connect(agent->monitor, "inproc://innsync-agent-monitor") != 0) {
+		log_warnx("cannot monitor the sync socket: %s", zmq_strerror(errno));
+		return -1;
+	}
 	if (zmq_connect(agent->socket, agent->id.hq_sync) != 0) {
 		log_warnx("cannot connect to %s: %s", agent->id.hq_sync, zmq_strerror(errno));
 		return -1;
@@ -818,6 +922,8 @@ static void agent_close(struct agent *agent)
 	signing_key_destroy(&agent->key);
 	if (agent->socket)
 		zmq_close(agent->socket);
+	if (agent->monitor)
+		zmq_close(agent->monitor);
 	if (agent->ctx)
 		zmq_ctx_term(agent->ctx);
 	sqlite3_close(agent->db);
@@ -838,6 +944,7 @@ static int agent_open(struct agent *agent, const char *data_dir)
 	}
 	branch_config_get_int(agent->db, "acked", &acked);
 	agent->acked = (uint64_t)acked;
+	agent->hq_acked = agent->acked;
 	agent->sent_upto = agent->acked;
 	agent->heartbeat_ms = 5000;
 	copy_string(agent->data_dir, sizeof agent->data_dir, data_dir);
@@ -868,12 +975,17 @@ int branch_run(const char *data_dir)
 	log_info("agent %s running: HQ %s, outbox %llu records, HQ acknowledged %llu",
 		 agent.id.agent_id, agent.id.hq_sync, (unsigned long long)agent.outbox_head,
 		 (unsigned long long)agent.acked);
-	zmq_pollitem_t item = { agent.socket, 0, ZMQ_POLLIN, 0 };
+	zmq_pollitem_t items[] = {
+		{ agent.socket, 0, ZMQ_POLLIN, 0 },
+		{ agent.monitor, 0, ZMQ_POLLIN, 0 },
+	};
 	while (!agent_stop_requested) {
-		if (zmq_poll(&item, 1, 100) < 0 && errno != EINTR)
+		if (zmq_poll(items, 2, 100) < 0 && errno != EINTR)
 			break;
-		if (item.revents & ZMQ_POLLIN)
+		if (items[0].revents & ZMQ_POLLIN)
 			handle_incoming(&agent);
+		if (items[1].revents & ZMQ_POLLIN)
+			handle_monitor(&agent);
 		agent_cron(&agent);
 		upload(&agent);
 		upload_attachments(&agent);

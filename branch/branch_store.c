@@ -57,6 +57,8 @@ static const char *const branch_migrations[] = {
 	"  state TEXT NOT NULL CHECK (state IN ('wanted','complete','failed')),"
 	"  error TEXT NOT NULL DEFAULT '',"
 	"  requested_at INTEGER NOT NULL);",
+	/* 3: revisions HQ accepted (from ReportsAccepted), for numbering */
+	"CREATE TABLE record_heads (record_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);",
 };
 
 static int migrate(sqlite3 *db, char *err, size_t errlen)
@@ -204,7 +206,9 @@ int branch_signing_key_load(const char *data_dir, signing_key **out)
 unsigned outbox_latest_revision(sqlite3 *db, const char *record_id)
 {
 	sqlite3_stmt *stmt = NULL;
-	if (store_prepare(db, "SELECT COALESCE(max(revision), 0) FROM outbox WHERE record_id = ?",
+	if (store_prepare(db,
+			  "SELECT max(COALESCE((SELECT max(revision) FROM outbox WHERE record_id = ?1), 0),"
+			  " COALESCE((SELECT revision FROM record_heads WHERE record_id = ?1), 0))",
 			  &stmt) != 0)
 		return 0;
 	sqlite3_bind_text(stmt, 1, record_id, -1, SQLITE_STATIC);

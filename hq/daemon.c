@@ -97,9 +97,6 @@ static void agent_destroy(struct hq_agent **agent_p)
 		return;
 	agent_clear_sites(agent);
 	verify_key_destroy(&agent->sign_key);
-	for (size_t i = 0; i < agent->n_refusals; i++)
-		innsync__refusal__free_unpacked(agent->refusals[i], NULL);
-	free(agent->refusals);
 	free(agent);
 	*agent_p = NULL;
 }
@@ -349,9 +346,13 @@ static int handle_sync_message(struct hq_daemon *hq)
 			      "this agent was revoked by HQ: enrol again with a new token");
 		agent->revoke_notified = true;
 	} else {
-		if (routing_len <= sizeof agent->routing_id) {
+		if (routing_len <= sizeof agent->routing_id &&
+		    (routing_len != agent->routing_len ||
+		     memcmp(agent->routing_id, routing_id, routing_len) != 0)) {
+			/* a new connection: what was in flight on the old one is lost */
 			memcpy(agent->routing_id, routing_id, routing_len);
 			agent->routing_len = routing_len;
+			hq_fanout_reconnected(hq, agent);
 		}
 		agent->last_seen_mono = mono_ms();
 		agent->last_contact_ms = now_ms();

@@ -183,11 +183,19 @@ static void handle_request(struct hq_daemon *hq, zmq_msg_t *routing, zmq_msg_t *
 		       "malformed enrolment request");
 		goto done;
 	}
-	if (req->sign_public_key.len != SIGN_PUBLIC_LEN || curve_key_valid(req->curve_public_key) != 0) {
+	if (req->protocol_version != WIRE_PROTOCOL_VERSION) {
 		refuse(hq, routing, INNSYNC__ENROLL_REFUSAL_CODE__ENROLL_REFUSAL_BAD_REQUEST,
-		       "enrolment request carries malformed public keys");
+		       "unsupported protocol version: use an innsync-branch that matches HQ");
 		goto done;
 	}
+	verify_key *sign_key = NULL;
+	if (verify_key_from_raw(req->sign_public_key.data, req->sign_public_key.len, &sign_key) != 0 ||
+	    curve_key_valid(req->curve_public_key) != 0) {
+		refuse(hq, routing, INNSYNC__ENROLL_REFUSAL_CODE__ENROLL_REFUSAL_BAD_REQUEST,
+		       "enrolment request carries malformed or unusable public keys");
+		goto done;
+	}
+	verify_key_destroy(&sign_key);
 	uint8_t hash[SHA256_LEN];
 	sha256_digest(req->token, strlen(req->token), hash);
 	struct enroll_token token;

@@ -139,9 +139,17 @@ void hq_fanout_reset_agent(struct hq_daemon *hq, struct hq_agent *agent, const I
 		struct hq_site_head *site = cursor ? hq_find_site(hq, cursor->site) : NULL;
 		if (site == NULL || hello->cursors[i]->seq > site->down_head)
 			continue;
-		cursor->acked = hello->cursors[i]->seq;
+		if (hello->cursors[i]->seq > cursor->acked)
+			cursor->acked = hello->cursors[i]->seq;
 	}
-	/* a Hello follows a (re)connect or silence: resend what is unacknowledged */
+	for (size_t i = 0; i < agent->n_cursors; i++)
+		if (agent->cursors[i].sent < agent->cursors[i].acked)
+			agent->cursors[i].sent = agent->cursors[i].acked;
+	hq->down_dirty = true;
+}
+
+void hq_fanout_reconnected(struct hq_daemon *hq, struct hq_agent *agent)
+{
 	for (size_t i = 0; i < agent->n_cursors; i++)
 		agent->cursors[i].sent = agent->cursors[i].acked;
 	hq->down_dirty = true;

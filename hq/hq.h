@@ -59,9 +59,7 @@ struct hq_agent {
 	size_t routing_len;
 	struct hq_site_cursor *cursors; /* owned; one per site */
 	size_t n_cursors;
-	/* refusals found in this turn, sent with the next ack */
-	Innsync__Refusal **refusals; /* owned */
-	size_t n_refusals;
+	uint64_t hello_acked;       /* `acked` of its latest Hello: what it surely knows */
 	bool ack_due;
 	uint64_t fork_seq;           /* last seq a sequence fork was raised for */
 };
@@ -248,6 +246,8 @@ int hq_downstream_append(struct hq_daemon *hq, const char *site, const Innsync__
 void hq_fanout(struct hq_daemon *hq);
 void hq_fanout_reset_agent(struct hq_daemon *hq, struct hq_agent *agent,
 			   const Innsync__Hello *hello);
+/* The agent's messages now come over a new connection: resend from its cursors. */
+void hq_fanout_reconnected(struct hq_daemon *hq, struct hq_agent *agent);
 void hq_fanout_down_ack(struct hq_daemon *hq, struct hq_agent *agent,
 			const Innsync__DownAck *ack);
 

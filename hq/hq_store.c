@@ -132,6 +132,8 @@ static const char *const hq_migrations[] = {
 	"  record_id TEXT NOT NULL,"
 	"  PRIMARY KEY (sha256, site, record_id)) WITHOUT ROWID;"
 	"CREATE INDEX attachment_refs_agent ON attachment_refs (agent, sha256);",
+	/* 3: acks list the refusals an agent may not know yet (ingest.c) */
+	"CREATE INDEX records_refused ON records (agent, seq) WHERE status = 'refused';",
 };
 
 /* The modules' own tables (qa.c, feedback.c), migrated after the core. */

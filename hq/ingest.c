@@ -41,28 +41,7 @@ static void mark_touched(struct hq_daemon *hq, struct hq_agent *agent)
 	agent->ack_due = true;
 }
 
-static void add_refusal(struct hq_agent *agent, uint64_t seq, Innsync__RefusalCode code,
-			const char *reason)
-{
-	Innsync__Refusal **grown =
-		realloc(agent->refusals, (agent->n_refusals + 1) * sizeof *grown);
-	Innsync__Refusal *refusal = malloc(sizeof *refusal);
-	char *text = strdup(reason);
-	if (grown != NULL)
-		agent->refusals = grown;
-	if (grown == NULL || refusal == NULL || text == NULL) {
-		free(refusal);
-		free(text);
-		return;
-	}
-	innsync__refusal__init(refusal);
-	refusal->seq = seq;
-	refusal->code = code;
-	refusal->reason = text;
-	agent->refusals[agent->n_refusals++] = refusal;
-}
-
-static void send_welcome(struct hq_daemon *hq, struct hq_agent *agent)
+static void send_welcome(struct hq_daemon *hq, struct hq_agent *agent, bool resend)
 {
 	Innsync__Welcome welcome = INNSYNC__WELCOME__INIT;
 	welcome.protocol_version = WIRE_PROTOCOL_VERSION;
@@ -72,6 +51,7 @@ static void send_welcome(struct hq_daemon *hq, struct hq_agent *agent)
 	welcome.max_batch_records = WIRE_MAX_BATCH_RECORDS;
 	welcome.max_batch_bytes = WIRE_MAX_BATCH_BYTES;
 	welcome.session = hq->session;
+	welcome.resend = resend;
 	Innsync__HqMessage reply = INNSYNC__HQ_MESSAGE__INIT;
 	reply.msg_case = INNSYNC__HQ_MESSAGE__MSG_WELCOME;
 	reply.welcome = &welcome;
@@ -92,7 +72,9 @@ static void handle_hello(struct hq_daemon *hq, struct hq_agent *agent, const Inn
 			  agent->id, (unsigned long long)hello->acked,
 			  (unsigned long long)agent->committed_seq);
 	agent->outbox_head = hello->outbox_head;
-	send_welcome(hq, agent);
+	if (hello->acked <= agent->committed_seq)
+		agent->hello_acked = hello->acked;
+	send_welcome(hq, agent, false);
 	hq_fanout_reset_agent(hq, agent, hello);
 }
 
@@ -347,9 +329,6 @@ static int handle_duplicate(struct hq_daemon *hq, struct hq_agent *agent, uint64
 				      "sequence fork: HQ holds other bytes for this sequence number; "
 				      "uploads stopped, contact HQ");
 			rc = -1;
-		} else if (strcmp((const char *)sqlite3_column_text(stmt, 1), "refused") == 0) {
-			add_refusal(agent, seq, (Innsync__RefusalCode)sqlite3_column_int(stmt, 2),
-				    (const char *)sqlite3_column_text(stmt, 3));
 		}
 	}
 	/* seq <= pending_seq but not in the store cannot happen (gap-free). */
@@ -374,10 +353,8 @@ static int store_new_record(struct hq_daemon *hq, struct hq_agent *agent, uint64
 		if (kind->notify_acceptance)
 			accepted_add(accepted, agent, seq, body, hq_find_site(hq, body->site)->id);
 	}
-	if (rc == 0 && v.code != 0) {
+	if (rc == 0 && v.code != 0)
 		log_info("refused record %s/%llu: %s", agent->id, (unsigned long long)seq, v.reason);
-		add_refusal(agent, seq, v.code, v.reason);
-	}
 	wire_free((ProtobufCMessage *)body);
 	return rc;
 }
@@ -406,7 +383,7 @@ static void handle_batch(struct hq_daemon *hq, struct hq_agent *agent,
 		if (seq > agent->pending_seq + 1) {
 			/* a gap: batches were lost (HQ restarted?). The Welcome tells
 			 * the agent HQ's session, so it resends from its last ack. */
-			send_welcome(hq, agent);
+			send_welcome(hq, agent, true);
 			break;
 		}
 		if (manifest_id == 0)
@@ -457,21 +434,43 @@ void hq_ingest_message(struct hq_daemon *hq, struct hq_agent *agent,
 	}
 }
 
-static void clear_refusals(struct hq_agent *agent)
-{
-	for (size_t i = 0; i < agent->n_refusals; i++)
-		innsync__refusal__free_unpacked(agent->refusals[i], NULL);
-	free(agent->refusals);
-	agent->refusals = NULL;
-	agent->n_refusals = 0;
-}
+#define ACK_MAX_REFUSALS 256
 
+/* An Ack lists every refused seq above what the agent surely knows (the
+ * acked of its latest Hello), so a lost Ack cannot lose a refusal. At most
+ * ACK_MAX_REFUSALS: past that, upto stops at the last one listed. */
 static void send_ack(struct hq_daemon *hq, struct hq_agent *agent)
 {
+	static Innsync__Refusal refusals[ACK_MAX_REFUSALS];
+	static Innsync__Refusal *pointers[ACK_MAX_REFUSALS];
+	static char reasons[ACK_MAX_REFUSALS][512];
 	Innsync__Ack ack = INNSYNC__ACK__INIT;
 	ack.upto = agent->committed_seq;
-	ack.refusals = agent->refusals;
-	ack.n_refusals = agent->n_refusals;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "SELECT seq, refusal_code, reason FROM records INDEXED BY records_refused"
+		    " WHERE agent = ? AND seq > ? AND seq <= ? AND status = 'refused'"
+		    " ORDER BY seq LIMIT 256");
+	size_t n = 0;
+	if (stmt != NULL) {
+		sqlite3_bind_text(stmt, 1, agent->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)agent->hello_acked);
+		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)agent->committed_seq);
+		while (n < ACK_MAX_REFUSALS && sqlite3_step(stmt) == SQLITE_ROW) {
+			innsync__refusal__init(&refusals[n]);
+			refusals[n].seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+			refusals[n].code = (Innsync__RefusalCode)sqlite3_column_int(stmt, 1);
+			copy_string(reasons[n], sizeof reasons[n],
+				    (const char *)sqlite3_column_text(stmt, 2));
+			refusals[n].reason = reasons[n];
+			pointers[n] = &refusals[n];
+			n++;
+		}
+		sqlite3_reset(stmt);
+	}
+	if (n == ACK_MAX_REFUSALS)
+		ack.upto = refusals[n - 1].seq;
+	ack.refusals = pointers;
+	ack.n_refusals = n;
 	Innsync__HqMessage reply = INNSYNC__HQ_MESSAGE__INIT;
 	reply.msg_case = INNSYNC__HQ_MESSAGE__MSG_ACK;
 	reply.ack = &ack;
@@ -499,7 +498,6 @@ int hq_ingest_commit(struct hq_daemon *hq)
 			agent->committed_seq = agent->pending_seq;
 			send_ack(hq, agent);
 		}
-		clear_refusals(agent);
 	}
 	hq->n_touched = 0;
 	return committed ? 0 : -1;
