@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "branch.h"
 #include "cli.h"
@@ -50,14 +51,16 @@ static int open_agent(const char *data, sqlite3 **db, struct branch_identity *id
 }
 
 /* Reads and validates a report file. On success *report is owned by the
- * caller. The bound is above the file limit so that the report rules give
- * the message about size. */
+ * caller. */
 static int load_report(const char *path, const char *site_kind, Innsync__SalesReport **report,
 		       char *warning, size_t warnlen)
 {
 	char *text = NULL, err[512];
 	size_t len = 0;
-	if (read_file_bounded(path, SALES_REPORT_MAX_FILE_BYTES + 1, &text, &len, err, sizeof err) != 0)
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_size > SALES_REPORT_MAX_FILE_BYTES)
+		return cli_fail("%s: file is larger than %d bytes", path, SALES_REPORT_MAX_FILE_BYTES);
+	if (read_file_bounded(path, SALES_REPORT_MAX_FILE_BYTES, &text, &len, err, sizeof err) != 0)
 		return cli_fail("%s", err);
 	int rc = sales_report_from_json(text, len, site_kind, report, err, sizeof err, warning,
 					warnlen);
