@@ -95,13 +95,16 @@ static void on_stop_signal(int signo)
 	agent_stop_requested = 1;
 }
 
+/* Reads the outbox head. data_version is read first: a commit by a staff
+ * command in between changes it again, so the next cron looks again. Call it
+ * after every own commit too: our commit may hide one made just before. */
 static int refresh_outbox_head(struct agent *agent)
 {
+	agent->data_version = store_data_version(agent->db);
 	long long head = 0;
 	if (store_query_int64(agent->db, "SELECT COALESCE(max(seq), 0) FROM outbox", 0, &head) != 0)
 		return -1;
 	agent->outbox_head = (uint64_t)head;
-	agent->data_version = store_data_version(agent->db);
 	return 0;
 }
 
@@ -368,7 +371,7 @@ static void handle_ack(struct agent *agent, const Innsync__Ack *ack)
 	agent->acked = new_acked;
 	if (agent->sent_upto < agent->hq_acked)
 		agent->sent_upto = agent->hq_acked;
-	agent->data_version = store_data_version(agent->db);
+	refresh_outbox_head(agent);
 }
 
 static void send_down_ack(struct agent *agent)
@@ -461,7 +464,7 @@ static void handle_down(struct agent *agent, const Innsync__DownBatch *batch)
 		log_warnx("cannot store what HQ sent; HQ will send it again");
 		return;
 	}
-	agent->data_version = store_data_version(agent->db);
+	refresh_outbox_head(agent);
 	send_down_ack(agent);
 }
 
@@ -522,7 +525,9 @@ static void handle_monitor(struct agent *agent)
 			zmq_msg_recv(&address, agent->monitor, 0);
 			zmq_msg_close(&address);
 		}
-		if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+		if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			send_hello(agent); /* a (re)connection: learn HQ's state now */
+		} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
 			log_warnx("HQ refused this agent's credentials (ZAP status %u): it was revoked "
 				  "or belongs to another HQ; enrol again with a new token",
 				  (unsigned)value);
@@ -551,7 +556,7 @@ static void set_attachment_state(struct agent *agent, const char *table, const u
 	if (sqlite3_step(stmt) != SQLITE_DONE)
 		log_warnx("cannot record a photo's state: %s", sqlite3_errmsg(agent->db));
 	sqlite3_finalize(stmt);
-	agent->data_version = store_data_version(agent->db);
+	refresh_outbox_head(agent);
 }
 
 static void upload_end(struct agent *agent)
@@ -898,8 +903,8 @@ static int open_socket(struct agent *agent, const char *data_dir)
 		zmq_setsockopt(agent->socket, ZMQ_RECONNECT_IVL, &first, sizeof first);
 		zmq_setsockopt(agent->socket, ZMQ_RECONNECT_IVL_MAX, &value, sizeof value);
 	}
-	int events = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-		     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+	int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+		     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
 	agent->monitor = zmq_socket(agent->ctx, ZMQ_PAIR);
 	if (agent->monitor == NULL ||
 	    zmq_socket_monitor(agent->socket, "inproc://innsync-agent-monitor", events) != 0 ||

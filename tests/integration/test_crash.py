@@ -61,6 +61,7 @@ def test_kill9_during_upload(h):
     writer.start()
     history = []
     held_at_start = 0
+    t0 = time.monotonic()
 
     def progress():
         return (hq_acked(hq, agent.id), agent.query("SELECT count(*) FROM outbox")[0][0])
@@ -69,6 +70,8 @@ def test_kill9_during_upload(h):
         """True while HQ is committing the agent's records (it holds more
         than `since` but not all that was written)."""
         held, written = progress()
+        if held >= TOTAL:
+            return True  # all delivered: kill now, nothing to aim at
         return since < held < written or (held < written and since < 0)
 
     try:
@@ -83,24 +86,25 @@ def test_kill9_during_upload(h):
             held, written = progress()
             if event == "hq":
                 hq.kill9()
-                history.append(("hq", held, written))
+                history.append(("hq", held, written, round(time.monotonic() - t0, 1)))
                 time.sleep(rng.uniform(0.0, 0.3))  # down for a moment
                 hq.start()
                 held_at_start = hq_acked(hq, agent.id)
             else:
                 agent.kill9()
-                history.append(("agent", held, written))
+                history.append(("agent", held, written, round(time.monotonic() - t0, 1)))
                 agent.start()
     finally:
         writer.join(timeout=120)
     check(not writer.is_alive(), "debug bulk did not finish")
     if writer.error is not None:
         raise writer.error
-    print("kills (process, records HQ held, records written): %s" % history)
-    midway = sum(1 for _, held, written in history if held < written)
+    print("kills (process, records HQ held, records written, at s): %s" % history)
+    midway = sum(1 for _, held, written, _ in history if held < written)
     print("%d of %d kills while records were on their way" % (midway, len(history)))
 
     st = agent.wait_acknowledged(TOTAL, timeout=120)
+    print("all %d acknowledged after %.1f s" % (TOTAL, time.monotonic() - t0))
     check_eq((st["pending"], st["acknowledged"], st["refused"]), (0, TOTAL, []),
              "agent status (pending, acknowledged, refused)")
     check(hq.running() and agent.running(), "a daemon died:\n" + h.logs())

@@ -6,7 +6,6 @@ HQ, which lists them with the right derived figures; a correction with
 import json
 import os
 import sys
-import tempfile
 from decimal import Decimal, ROUND_HALF_UP
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,8 +48,9 @@ def check_listed(listed, report, site, revision, revisions):
     check_eq(listed["rooms_sold"], report["rooms_sold"], where + " rooms_sold")
     check_eq(listed["room_revenue"], money(report["room_revenue"]), where + " room_revenue")
     occupancy, adr, revpar = expected_figures(report)
+    # a number in 0-1; HQ may round it (to 4 decimals, at the coarsest)
     check(isinstance(listed["occupancy"], (int, float)) and
-          abs(Decimal(repr(listed["occupancy"])) - occupancy) < Decimal("1e-9"),
+          abs(Decimal(repr(listed["occupancy"])) - occupancy) <= Decimal("0.00005"),
           "%s occupancy: expected %s, got %r" % (where, occupancy, listed["occupancy"]))
     check_eq(listed["adr"], adr, where + " adr")
     check_eq(listed["revpar"], revpar, where + " revpar")
