@@ -38,6 +38,18 @@ static const char *column_text(sqlite3_stmt *stmt, int column)
 	return text != NULL ? text : "";
 }
 
+/* "A,B" -> ["A", "B"]. New reference. */
+static json_t *split_list(const char *text)
+{
+	json_t *list = json_array();
+	char copy[4096];
+	copy_string(copy, sizeof copy, text);
+	char *saveptr = NULL;
+	for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
+		json_array_append_new(list, json_string(item));
+	return list;
+}
+
 int hq_cmd_init(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -240,14 +252,9 @@ int hq_cmd_sites(int argc, char **argv)
 		       "CITY", "ROOMS", "LAST CONTACT", "AGENT", "BACKLOG", "LATEST REPORT");
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		int64_t contact = sqlite3_column_int64(stmt, 7);
-		json_t *agents = json_array();
 		char agent_text[256];
 		copy_string(agent_text, sizeof agent_text, column_text(stmt, 8));
-		char *saveptr = NULL;
-		char agent_copy[256];
-		copy_string(agent_copy, sizeof agent_copy, agent_text);
-		for (char *a = strtok_r(agent_copy, ",", &saveptr); a; a = strtok_r(NULL, ",", &saveptr))
-			json_array_append_new(agents, json_string(a));
+		json_t *agents = split_list(agent_text);
 		const char *latest = column_text(stmt, 10);
 		if (args.json) {
 			json_array_append_new(
@@ -429,9 +436,10 @@ int hq_cmd_agents(int argc, char **argv)
 		if (args.json) {
 			json_array_append_new(
 				list,
-				json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:o}",
+				json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:o}",
 					  "id", column_text(stmt, 0), "role", column_text(stmt, 1),
-					  "inspector", column_text(stmt, 2), "sites", column_text(stmt, 3),
+					  "inspector", column_text(stmt, 2), "sites",
+					  split_list(column_text(stmt, 3)),
 					  "hostname", column_text(stmt, 4), "enrolled_at",
 					  cli_json_time(sqlite3_column_int64(stmt, 5)), "last_contact",
 					  cli_json_time(contact), "outbox_head",
