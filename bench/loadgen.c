@@ -40,6 +40,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -65,14 +67,14 @@
 /*---- Limits and defaults ---------------------------------------------------*/
 
 #define BENCH_MAX_AGENTS 2000
-#define BENCH_MAX_RECORDS 100000          /* per agent */
+#define BENCH_MAX_RECORDS 100000	   /* per agent */
 #define BENCH_MAX_TOTAL (10 * 1000 * 1000) /* agents x records */
-#define BENCH_SETUP_PARALLEL 4            /* concurrent site add / token / enroll */
-#define BENCH_JOB_TIMEOUT_MS 60000        /* one setup command */
+#define BENCH_SETUP_PARALLEL 4		   /* concurrent site add / token / enroll */
+#define BENCH_JOB_TIMEOUT_MS 60000	   /* one setup command */
 #define BENCH_HQ_READY_MS 15000
-#define BENCH_WELCOME_MS 60000            /* all agents welcomed */
+#define BENCH_WELCOME_MS 60000 /* all agents welcomed */
 #define BENCH_HQ_STOP_MS 15000
-#define BENCH_DRAIN_PER_SOCKET 64         /* messages read per socket per turn */
+#define BENCH_DRAIN_PER_SOCKET 64 /* messages read per socket per turn */
 #define BENCH_POLL_MAX_MS 50
 #define BENCH_PROGRESS_MS 5000
 #define BENCH_JOB_OUTPUT 4096
@@ -80,16 +82,16 @@
 
 struct bench_config {
 	unsigned agents;
-	unsigned records;        /* per agent */
+	unsigned records; /* per agent */
 	unsigned batch;
 	unsigned window;
-	double rate;             /* records/s offered by all agents; 0: closed loop */
-	unsigned timeout_s;      /* global deadline of the measured phase */
+	double rate;	    /* records/s offered by all agents; 0: closed loop */
+	unsigned timeout_s; /* global deadline of the measured phase */
 	bool keep, json, quiet;
 	char hq_path[BENCH_PATH];
 	char branch_path[BENCH_PATH];
-	const char *base_dir;    /* where the temporary directory is made */
-	const char *perf_out;    /* perf record -g -o FILE on HQ, or NULL */
+	const char *base_dir; /* where the temporary directory is made */
+	const char *perf_out; /* perf record -g -o FILE on HQ, or NULL */
 };
 
 /*---- Small helpers ---------------------------------------------------------*/
@@ -110,7 +112,7 @@ static int64_t mono_ns(void)
 }
 
 static void note(const struct bench_config *cfg, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Progress on stderr (not with --quiet). */
 static void note(const struct bench_config *cfg, const char *fmt, ...)
@@ -191,12 +193,18 @@ static const char *fs_name(const char *dir)
 	if (statfs(dir, &fs) != 0)
 		return "unknown";
 	switch ((unsigned long)fs.f_type) {
-	case 0xEF53UL: return "ext4";
-	case 0x58465342UL: return "xfs";
-	case 0x9123683EUL: return "btrfs";
-	case 0x01021994UL: return "tmpfs";
-	case 0x794C7630UL: return "overlayfs";
-	default: return "other";
+	case 0xEF53UL:
+		return "ext4";
+	case 0x58465342UL:
+		return "xfs";
+	case 0x9123683EUL:
+		return "btrfs";
+	case 0x01021994UL:
+		return "tmpfs";
+	case 0x794C7630UL:
+		return "overlayfs";
+	default:
+		return "other";
 	}
 }
 
@@ -209,16 +217,17 @@ struct job {
 	char *argv[JOB_MAX_ARGS + 1];
 	int argc;
 	pid_t pid;
-	int fd;                 /* read end of the output pipe, -1 when closed */
+	int fd; /* read end of the output pipe, -1 when closed */
 	char out[BENCH_JOB_OUTPUT];
 	size_t out_len;
-	int status;             /* exit status, or -1 */
+	int status; /* exit status, or -1 */
 	bool done;
 };
 
 static int job_add(struct job *job, const char *arg)
 {
-	if (job->argc >= JOB_MAX_ARGS || copy_string(job->args[job->argc], sizeof job->args[0], arg) != 0)
+	if (job->argc >= JOB_MAX_ARGS ||
+	    copy_string(job->args[job->argc], sizeof job->args[0], arg) != 0)
 		return -1;
 	job->argv[job->argc] = job->args[job->argc];
 	job->argc++;
@@ -233,6 +242,8 @@ static pid_t spawn(char *const argv[], int out_fd)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	/* never outlive the bench, even when it is killed */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	int null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd >= 0)
 		dup2(null_fd, STDIN_FILENO);
@@ -289,8 +300,8 @@ static void job_read(struct job *job)
 static int run_jobs(struct job *jobs, size_t count, size_t parallel)
 {
 	size_t next = 0, finished = 0;
-	int64_t deadline = mono_ns() + (int64_t)BENCH_JOB_TIMEOUT_MS * 1000000 *
-					       (int64_t)(count / parallel + 1);
+	int64_t deadline =
+	    mono_ns() + (int64_t)BENCH_JOB_TIMEOUT_MS * 1000000 * (int64_t)(count / parallel + 1);
 	int rc = 0;
 	struct pollfd *fds = calloc(parallel, sizeof *fds);
 	size_t *which = calloc(parallel, sizeof *which);
@@ -394,6 +405,36 @@ static double process_cpu_seconds(pid_t pid)
 	return ticks > 0 ? (double)(utime + stime) / (double)ticks : -1;
 }
 
+/* CPU seconds all processors spent busy since boot (/proc/stat "cpu"
+ * line: user nice system idle iowait irq softirq steal), and how many
+ * processors. -1 if unknown. */
+static double machine_busy_seconds(void)
+{
+	FILE *file = fopen("/proc/stat", "r");
+	if (file == NULL)
+		return -1;
+	unsigned long long v[8] = {0};
+	int n = fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		       &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(file);
+	long ticks = sysconf(_SC_CLK_TCK);
+	if (n < 8 || ticks <= 0)
+		return -1;
+	return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)ticks;
+}
+
+static double load_average(void)
+{
+	double load = -1;
+	FILE *file = fopen("/proc/loadavg", "r");
+	if (file != NULL) {
+		if (fscanf(file, "%lf", &load) != 1)
+			load = -1;
+		fclose(file);
+	}
+	return load;
+}
+
 static double self_cpu_seconds(void)
 {
 	struct rusage usage;
@@ -406,12 +447,12 @@ static double self_cpu_seconds(void)
 /*---- The HQ under test -----------------------------------------------------*/
 
 struct hq_proc {
-	char dir[BENCH_PATH];        /* the temporary directory, also HQ's --data */
+	char dir[BENCH_PATH]; /* the temporary directory, also HQ's --data */
 	char key[CURVE_KEY_Z85_LEN + 1];
 	char sync_endpoint[64];
 	char enroll_endpoint[64];
-	pid_t pid;                   /* innsync-hq run, or 0 */
-	pid_t perf_pid;              /* perf record, or 0 */
+	pid_t pid;	/* innsync-hq run, or 0 */
+	pid_t perf_pid; /* perf record, or 0 */
 };
 
 static int find_line_value(const char *text, const char *prefix, char *out, size_t outlen)
@@ -445,9 +486,9 @@ static int hq_init(const struct bench_config *cfg, struct hq_proc *hq)
 	return 0;
 }
 
-static const char *const site_kinds[] = { "member", "franchise", "managed" };
-static const char *const site_cities[] = { "Shanghai", "Hangzhou", "Chengdu", "Xi'an",
-					   "Shenzhen", "Wuhan", "Nanjing", "Qingdao" };
+static const char *const site_kinds[] = {"member", "franchise", "managed"};
+static const char *const site_cities[] = {"Shanghai", "Hangzhou", "Chengdu", "Xi'an",
+					  "Shenzhen", "Wuhan",	  "Nanjing", "Qingdao"};
 
 static void site_id(unsigned i, char *out, size_t outlen)
 {
@@ -473,9 +514,21 @@ static int hq_add_sites(const struct bench_config *cfg, const struct hq_proc *hq
 		snprintf(name, sizeof name, "Bench Hotel %u", i + 1);
 		snprintf(rooms, sizeof rooms, "%u", site_rooms(i));
 		struct job *job = &jobs[i];
-		const char *args[] = { cfg->hq_path, "site", "add", "--data", hq->dir, "--id", id,
-				       "--name", name, "--kind", site_kinds[i % 3], "--city",
-				       site_cities[i % 8], "--rooms", rooms };
+		const char *args[] = {cfg->hq_path,
+				      "site",
+				      "add",
+				      "--data",
+				      hq->dir,
+				      "--id",
+				      id,
+				      "--name",
+				      name,
+				      "--kind",
+				      site_kinds[i % 3],
+				      "--city",
+				      site_cities[i % 8],
+				      "--rooms",
+				      rooms};
 		for (size_t a = 0; a < sizeof args / sizeof args[0] && rc == 0; a++)
 			rc = job_add(job, args[a]);
 	}
@@ -485,7 +538,7 @@ static int hq_add_sites(const struct bench_config *cfg, const struct hq_proc *hq
 	for (unsigned i = 0; i < cfg->agents && rc == 0; i++) {
 		char id[32];
 		site_id(i, id, sizeof id);
-		const char *args[] = { cfg->hq_path, "token", "--data", hq->dir, "--site", id };
+		const char *args[] = {cfg->hq_path, "token", "--data", hq->dir, "--site", id};
 		for (size_t a = 0; a < sizeof args / sizeof args[0] && rc == 0; a++)
 			rc = job_add(&jobs[i], args[a]);
 	}
@@ -519,8 +572,15 @@ static int hq_start(const struct bench_config *cfg, struct hq_proc *hq)
 		fail("cannot create %s: %s", log_path, strerror(errno));
 		return -1;
 	}
-	char *argv[] = { (char *)cfg->hq_path, "run", "--data", hq->dir, "--listen",
-			 hq->sync_endpoint, "--enroll", hq->enroll_endpoint, NULL };
+	char *argv[] = {(char *)cfg->hq_path,
+			"run",
+			"--data",
+			hq->dir,
+			"--listen",
+			hq->sync_endpoint,
+			"--enroll",
+			hq->enroll_endpoint,
+			NULL};
 	hq->pid = spawn(argv, log_fd);
 	close(log_fd);
 	if (hq->pid < 0) {
@@ -580,8 +640,8 @@ static void perf_start(const struct bench_config *cfg, struct hq_proc *hq)
 	snprintf(pid_text, sizeof pid_text, "%d", (int)hq->pid);
 	/* DWARF unwinding: Release builds and Debian's libraries have no frame
 	 * pointers, so plain -g loses most callers. */
-	char *argv[] = { "perf", "record", "--call-graph", "dwarf,16384", "-F", "999", "-q", "-o",
-			 (char *)cfg->perf_out, "-p", pid_text, NULL };
+	char *argv[] = {"perf", "record", "--call-graph",	 "dwarf,16384", "-F",	  "999",
+			"-q",	"-o",	  (char *)cfg->perf_out, "-p",		pid_text, NULL};
 	int null_fd = open("/dev/null", O_WRONLY);
 	hq->perf_pid = spawn(argv, null_fd >= 0 ? null_fd : STDERR_FILENO);
 	if (null_fd >= 0)
@@ -595,7 +655,7 @@ static void perf_start(const struct bench_config *cfg, struct hq_proc *hq)
 
 /* One record of the outbox, as outbox_append stores it. */
 struct bench_record {
-	uint8_t *body;                 /* owned: serialised RecordBody */
+	uint8_t *body; /* owned: serialised RecordBody */
 	size_t body_len;
 	uint8_t signature[SIGNATURE_LEN];
 	uint8_t sha256[SHA256_LEN];
@@ -610,32 +670,32 @@ struct in_flight {
 struct bench_agent {
 	char data_dir[BENCH_PATH];
 	char site[32];
-	char id[64];                   /* agent id from branch.db */
+	char id[64]; /* agent id from branch.db */
 	struct curve_keypair curve;
-	signing_key *key;              /* owned */
-	void *socket;                  /* owned, DEALER */
-	struct bench_record *records;  /* owned, records[seq - 1] */
-	uint64_t head;                 /* records in the outbox (= R) */
+	signing_key *key;	      /* owned */
+	void *socket;		      /* owned, DEALER */
+	struct bench_record *records; /* owned, records[seq - 1] */
+	uint64_t head;		      /* records in the outbox (= R) */
 	uint64_t sent_upto, acked;
-	struct in_flight *flight;      /* owned ring */
+	struct in_flight *flight; /* owned ring */
 	size_t flight_cap, flight_first, flight_count;
 	bool welcomed;
 	uint64_t session;
 	uint32_t heartbeat_ms;
 	int64_t last_hello_ns;
-	int64_t next_send_ns;          /* paced mode: when the next batch is due */
-	uint64_t down_cursor;          /* highest downstream seq "committed" */
+	int64_t next_send_ns; /* paced mode: when the next batch is due */
+	uint64_t down_cursor; /* highest downstream seq "committed" */
 	bool down_ack_due;
 };
 
 struct bench_stats {
-	float *latency_ms;             /* owned, one per acknowledged record */
+	float *latency_ms; /* owned, one per acknowledged record */
 	size_t n_latency, cap_latency;
 	uint64_t acked_records;
 	uint64_t batches_sent, send_eagain;
 	uint64_t refusals, errors, down_items, down_acks, welcomes;
-	int64_t sign_ns;               /* manifest packing + signing, agent side */
-	int64_t late_ns_max;           /* paced mode: how late a batch left */
+	int64_t sign_ns;     /* manifest packing + signing, agent side */
+	int64_t late_ns_max; /* paced mode: how late a batch left */
 	uint64_t late_batches;
 	char first_problem[256];
 	int64_t first_send_ns, last_ack_ns;
@@ -684,9 +744,9 @@ static int enroll_agents(const struct bench_config *cfg, const struct hq_proc *h
 		return -1;
 	int rc = 0;
 	for (unsigned i = 0; i < cfg->agents && rc == 0; i++) {
-		const char *args[] = { cfg->branch_path, "enroll", "--data", agents[i].data_dir,
-				       "--hq", hq->enroll_endpoint, "--hq-key", hq->key,
-				       "--token", tokens[i] };
+		const char *args[] = {
+		    cfg->branch_path,	 "enroll",   "--data", agents[i].data_dir, "--hq",
+		    hq->enroll_endpoint, "--hq-key", hq->key,  "--token",	   tokens[i]};
 		for (size_t a = 0; a < sizeof args / sizeof args[0] && rc == 0; a++)
 			rc = job_add(&jobs[i], args[a]);
 	}
@@ -715,13 +775,13 @@ static void split(uint64_t *rng, int64_t total, size_t n, int64_t *parts)
 	parts[n - 1] = total - used;
 }
 
-static const char *const segment_names[] = { "ota", "member", "corporate", "walk_in" };
-static const char *const channel_names[] = { "brand_app", "ota", "phone" };
+static const char *const segment_names[] = {"ota", "member", "corporate", "walk_in"};
+static const char *const channel_names[] = {"brand_app", "ota", "phone"};
 
 /* Builds revision `revision` of the agent's report for the period, packed
  * and signed as outbox_append does. */
-static int make_record(struct bench_agent *agent, unsigned index, uint64_t seq,
-		       unsigned revision, uint64_t *rng, struct bench_record *out)
+static int make_record(struct bench_agent *agent, unsigned index, uint64_t seq, unsigned revision,
+		       uint64_t *rng, struct bench_record *out)
 {
 	Innsync__SalesReport report = INNSYNC__SALES_REPORT__INIT;
 	int64_t rooms = site_rooms(index);
@@ -734,8 +794,8 @@ static int make_record(struct bench_agent *agent, unsigned index, uint64_t seq,
 
 	Innsync__Amount other[2], costs[2];
 	Innsync__Amount *other_p[2], *costs_p[2];
-	const char *other_names[] = { "fnb", "meeting" };
-	const char *cost_names[] = { "labour", "energy" };
+	const char *other_names[] = {"fnb", "meeting"};
+	const char *cost_names[] = {"labour", "energy"};
 	for (size_t i = 0; i < 2; i++) {
 		innsync__amount__init(&other[i]);
 		other[i].name = (char *)other_names[i];
@@ -815,9 +875,9 @@ static int make_record(struct bench_agent *agent, unsigned index, uint64_t seq,
 struct pregen_work {
 	const struct bench_config *cfg;
 	struct bench_agent *agents;
-	unsigned first, step;      /* agents first, first+step, ... */
-	size_t body_bytes;         /* OUT */
-	int rc;                    /* OUT */
+	unsigned first, step; /* agents first, first+step, ... */
+	size_t body_bytes;    /* OUT */
+	int rc;		      /* OUT */
 };
 
 static void *pregen_worker(void *arg)
@@ -835,6 +895,11 @@ static void *pregen_worker(void *arg)
 		uint64_t rng = UINT64_C(0x9E3779B97F4A7C15) ^ ((uint64_t)(i + 1) << 17);
 		for (unsigned k = 1; k <= cfg->records; k++) {
 			if (make_record(agent, i, k, k, &rng, &agent->records[k - 1]) != 0) {
+				unsigned long error = ERR_get_error();
+				const char *why =
+				    error != 0 ? ERR_reason_error_string(error) : NULL;
+				fail("cannot build record %u of agent %s (%s)", k, agent->id,
+				     why != NULL ? why : "no OpenSSL error");
 				work->rc = -1;
 				break;
 			}
@@ -853,14 +918,15 @@ static int make_records(const struct bench_config *cfg, struct bench_agent *agen
 	*report_bytes = 0;
 	*body_bytes = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = cores < 1 ? 1 : cores > PREGEN_MAX_THREADS ? PREGEN_MAX_THREADS
-								      : (unsigned)cores;
+	unsigned threads = cores < 1			? 1
+			   : cores > PREGEN_MAX_THREADS ? PREGEN_MAX_THREADS
+							: (unsigned)cores;
 	struct pregen_work work[PREGEN_MAX_THREADS];
 	pthread_t ids[PREGEN_MAX_THREADS];
 	unsigned started = 0;
 	for (unsigned t = 0; t < threads; t++) {
-		work[t] = (struct pregen_work){ .cfg = cfg, .agents = agents, .first = t,
-						.step = threads };
+		work[t] =
+		    (struct pregen_work){.cfg = cfg, .agents = agents, .first = t, .step = threads};
 		if (pthread_create(&ids[t], NULL, pregen_worker, &work[t]) != 0)
 			break;
 		started++;
@@ -878,8 +944,8 @@ static int make_records(const struct bench_config *cfg, struct bench_agent *agen
 	}
 	/* The SalesReport part of one body, for the record. */
 	Innsync__RecordBody *body = (Innsync__RecordBody *)wire_unpack(
-		&innsync__record_body__descriptor, agents[0].records[0].body,
-		agents[0].records[0].body_len);
+	    &innsync__record_body__descriptor, agents[0].records[0].body,
+	    agents[0].records[0].body_len);
 	if (body != NULL && body->sales_report != NULL)
 		*report_bytes = protobuf_c_message_get_packed_size(&body->sales_report->base);
 	wire_free((ProtobufCMessage *)body);
@@ -907,7 +973,7 @@ static int agent_connect(void *ctx, const struct hq_proc *hq, struct bench_agent
 static void agent_send_hello(struct bench_agent *agent)
 {
 	Innsync__DownCursor cursor = INNSYNC__DOWN_CURSOR__INIT;
-	Innsync__DownCursor *cursors[1] = { &cursor };
+	Innsync__DownCursor *cursors[1] = {&cursor};
 	cursor.site = agent->site;
 	cursor.seq = agent->down_cursor;
 	Innsync__Hello hello = INNSYNC__HELLO__INIT;
@@ -927,7 +993,7 @@ static void agent_send_hello(struct bench_agent *agent)
 static void agent_send_down_ack(struct bench_agent *agent, struct bench_stats *stats)
 {
 	Innsync__DownCursor cursor = INNSYNC__DOWN_CURSOR__INIT;
-	Innsync__DownCursor *cursors[1] = { &cursor };
+	Innsync__DownCursor *cursors[1] = {&cursor};
 	cursor.site = agent->site;
 	cursor.seq = agent->down_cursor;
 	Innsync__DownAck ack = INNSYNC__DOWN_ACK__INIT;
@@ -1018,7 +1084,7 @@ static void latency_add(struct bench_stats *stats, float ms, uint64_t count)
 }
 
 static void problem(struct bench_stats *stats, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void problem(struct bench_stats *stats, const char *fmt, ...)
 {
@@ -1054,7 +1120,8 @@ static void agent_on_ack(struct bench_agent *agent, const Innsync__Ack *ack,
 		if (f->first_seq > ack->upto)
 			break;
 		uint64_t last = f->last_seq <= ack->upto ? f->last_seq : ack->upto;
-		latency_add(stats, (float)((double)(now - f->sent_ns) / 1e6), last - f->first_seq + 1);
+		latency_add(stats, (float)((double)(now - f->sent_ns) / 1e6),
+			    last - f->first_seq + 1);
 		if (last < f->last_seq) {
 			f->first_seq = last + 1;
 			break;
@@ -1091,7 +1158,7 @@ static void agent_receive(struct bench_agent *agent, struct bench_stats *stats)
 			return;
 		}
 		Innsync__HqMessage *msg = (Innsync__HqMessage *)wire_unpack(
-			&innsync__hq_message__descriptor, zmq_msg_data(&frame), zmq_msg_size(&frame));
+		    &innsync__hq_message__descriptor, zmq_msg_data(&frame), zmq_msg_size(&frame));
 		zmq_msg_close(&frame);
 		if (msg == NULL) {
 			stats->errors++;
@@ -1104,12 +1171,22 @@ static void agent_receive(struct bench_agent *agent, struct bench_stats *stats)
 				stats->errors++;
 				problem(stats, "HQ restarted during the run (new session)");
 			}
+			if (agent->welcomed && msg->welcome->upstream_acked < agent->acked) {
+				stats->errors++;
+				problem(
+				    stats,
+				    "agent %s: HQ now holds up to %llu but had acknowledged %llu",
+				    agent->id, (unsigned long long)msg->welcome->upstream_acked,
+				    (unsigned long long)agent->acked);
+			}
 			if (!agent->welcomed && msg->welcome->upstream_acked > 0) {
 				stats->errors++;
 				problem(stats, "agent %s: HQ already holds %llu records of it",
-					agent->id, (unsigned long long)msg->welcome->upstream_acked);
+					agent->id,
+					(unsigned long long)msg->welcome->upstream_acked);
 			}
-			if (msg->welcome->heartbeat_ms >= 500 && msg->welcome->heartbeat_ms <= 60000)
+			if (msg->welcome->heartbeat_ms >= 500 &&
+			    msg->welcome->heartbeat_ms <= 60000)
 				agent->heartbeat_ms = msg->welcome->heartbeat_ms;
 			agent->session = msg->welcome->session;
 			if (!agent->welcomed)
@@ -1124,7 +1201,8 @@ static void agent_receive(struct bench_agent *agent, struct bench_stats *stats)
 			break;
 		case INNSYNC__HQ_MESSAGE__MSG_ERROR:
 			stats->errors++;
-			problem(stats, "agent %s: HQ error %d: %s", agent->id, (int)msg->error->code,
+			problem(stats, "agent %s: HQ error %d: %s", agent->id,
+				(int)msg->error->code,
 				msg->error->message ? msg->error->message : "");
 			break;
 		default:
@@ -1135,8 +1213,8 @@ static void agent_receive(struct bench_agent *agent, struct bench_stats *stats)
 }
 
 /* Sends what the window (and, paced, the schedule) allows. */
-static void agent_pump(const struct bench_config *cfg, struct bench_agent *agent,
-		       int64_t pace_ns, int64_t now, struct bench_stats *stats)
+static void agent_pump(const struct bench_config *cfg, struct bench_agent *agent, int64_t pace_ns,
+		       int64_t now, struct bench_stats *stats)
 {
 	for (unsigned guard = 0; guard < cfg->window + 1; guard++) {
 		uint64_t remaining = agent->head - agent->sent_upto;
@@ -1196,21 +1274,22 @@ static int welcome_all(const struct bench_config *cfg, struct bench_agent *agent
 
 /* The measured phase. 0 when every record is acknowledged; -1 at the
  * deadline, on a stop request or after an error from HQ. */
-static int stream(const struct bench_config *cfg, struct bench_agent *agents,
-		  zmq_pollitem_t *items, struct bench_stats *stats)
+static int stream(const struct bench_config *cfg, struct bench_agent *agents, zmq_pollitem_t *items,
+		  struct bench_stats *stats)
 {
 	uint64_t total = (uint64_t)cfg->agents * cfg->records;
 	int64_t start = mono_ns();
 	int64_t deadline = start + (int64_t)cfg->timeout_s * 1000000000;
 	/* paced: one batch per agent every batch x N / rate seconds, staggered */
-	int64_t pace_ns = cfg->rate > 0 ? (int64_t)((double)cfg->batch * cfg->agents / cfg->rate * 1e9)
-					: 0;
+	int64_t pace_ns =
+	    cfg->rate > 0 ? (int64_t)((double)cfg->batch * cfg->agents / cfg->rate * 1e9) : 0;
 	for (unsigned i = 0; i < cfg->agents; i++)
 		agents[i].next_send_ns = start + (pace_ns * i) / cfg->agents;
 	int64_t last_progress = start;
 	while (stats->acked_records < total) {
 		int64_t now = mono_ns();
-		if (now > deadline || bench_stop_requested || stats->errors > 0 || stats->refusals > 0)
+		if (now > deadline || bench_stop_requested || stats->errors > 0 ||
+		    stats->refusals > 0)
 			return -1;
 		int64_t wake = now + (int64_t)BENCH_POLL_MAX_MS * 1000000;
 		for (unsigned i = 0; i < cfg->agents; i++) {
@@ -1220,7 +1299,8 @@ static int stream(const struct bench_config *cfg, struct bench_agent *agents,
 			agent_pump(cfg, agent, pace_ns, now, stats);
 			if (agent->down_ack_due)
 				agent_send_down_ack(agent, stats);
-			if (pace_ns > 0 && agent->sent_upto < agent->head && agent->next_send_ns < wake)
+			if (pace_ns > 0 && agent->sent_upto < agent->head &&
+			    agent->next_send_ns < wake)
 				wake = agent->next_send_ns;
 		}
 		long timeout_ms = (long)((wake - mono_ns()) / 1000000);
@@ -1231,9 +1311,11 @@ static int stream(const struct bench_config *cfg, struct bench_agent *agents,
 			if (items[i].revents & ZMQ_POLLIN)
 				agent_receive(&agents[i], stats);
 		}
-		if (!cfg->quiet && mono_ns() - last_progress > (int64_t)BENCH_PROGRESS_MS * 1000000) {
+		if (!cfg->quiet &&
+		    mono_ns() - last_progress > (int64_t)BENCH_PROGRESS_MS * 1000000) {
 			last_progress = mono_ns();
-			note(cfg, "%.1f s: %llu of %llu records acknowledged", (last_progress - start) / 1e9,
+			note(cfg, "%.1f s: %llu of %llu records acknowledged",
+			     (last_progress - start) / 1e9,
 			     (unsigned long long)stats->acked_records, (unsigned long long)total);
 		}
 	}
@@ -1297,13 +1379,13 @@ static int check_store(const struct bench_config *cfg, const struct hq_proc *hq,
 		 " HAVING count(*) = %u AND min(seq) = 1 AND max(seq) = %u)",
 		 cfg->records, cfg->records);
 	const char *queries[] = {
-		"SELECT count(*) FROM records",
-		"SELECT count(*) FROM records WHERE status = 'accepted'",
-		per_agent,
-		"SELECT count(*) FROM sales_reports",
+	    "SELECT count(*) FROM records",
+	    "SELECT count(*) FROM records WHERE status = 'accepted'",
+	    per_agent,
+	    "SELECT count(*) FROM sales_reports",
 	};
-	long long *targets[] = { &out->records, &out->accepted, &out->agents_complete,
-				 &out->sales_reports };
+	long long *targets[] = {&out->records, &out->accepted, &out->agents_complete,
+				&out->sales_reports};
 	int rc = 0;
 	for (size_t i = 0; i < 4; i++) {
 		sqlite3_stmt *stmt = NULL;
@@ -1326,6 +1408,9 @@ struct bench_result {
 	double p50_ms, p90_ms, p99_ms, max_ms, mean_ms;
 	double hq_cpu_s, hq_us_per_record, hq_cores;
 	double bench_cpu_s;
+	double others_cpu_s; /* busy CPU of every other process in the phase */
+	double load_before;  /* 1-minute load average before the phase */
+	long cpus;
 	double setup_s, pregen_s;
 	size_t report_bytes, body_bytes_avg;
 	bool complete;
@@ -1344,10 +1429,13 @@ static void print_human(const struct bench_config *cfg, const struct hq_proc *hq
 	else
 		printf("closed loop (as fast as the window allows)\n");
 	printf("  config:      CURVE on, synchronous=FULL (WAL), manifest signature per batch, "
-	       "store on %s (%s)\n", fs_name(hq->dir), hq->dir);
+	       "store on %s (%s)\n",
+	       fs_name(hq->dir), hq->dir);
 	printf("  records:     SalesReport %zu bytes packed, RecordBody ~%zu bytes, Ed25519 "
-	       "signature per record\n", r->report_bytes, r->body_bytes_avg);
-	printf("  setup:       %.1f s (HQ, %u sites, tokens, enrolment); records pre-built in %.1f s\n",
+	       "signature per record\n",
+	       r->report_bytes, r->body_bytes_avg);
+	printf("  setup:       %.1f s (HQ, %u sites, tokens, enrolment); records pre-built in %.1f "
+	       "s\n",
 	       r->setup_s, cfg->agents, r->pregen_s);
 	printf("  acknowledged: %llu of %llu records in %.3f s%s\n",
 	       (unsigned long long)stats->acked_records, (unsigned long long)total, r->wall_s,
@@ -1360,13 +1448,20 @@ static void print_human(const struct bench_config *cfg, const struct hq_proc *hq
 	printf("  bench CPU:   %.2f s (manifest signing %.3f s, %llu batches, %llu EAGAIN)\n",
 	       r->bench_cpu_s, stats->sign_ns / 1e9, (unsigned long long)stats->batches_sent,
 	       (unsigned long long)stats->send_eagain);
+	printf("  machine:     %ld CPUs; other processes used %.2f CPU-s during the phase "
+	       "(%.2f cores), load average %.2f before it%s\n",
+	       r->cpus, r->others_cpu_s, r->wall_s > 0 ? r->others_cpu_s / r->wall_s : 0,
+	       r->load_before,
+	       r->wall_s > 0 && r->others_cpu_s / r->wall_s > 0.1 ? "  (NOISY: latency suspect)"
+								  : "");
 	if (cfg->rate > 0)
 		printf("  pacing:      %llu batches left more than 2 ms late (worst %.1f ms)\n",
 		       (unsigned long long)stats->late_batches, stats->late_ns_max / 1e6);
 	printf("  downstream:  %llu items received, %llu DownAcks sent\n",
 	       (unsigned long long)stats->down_items, (unsigned long long)stats->down_acks);
 	if (r->store_checked)
-		printf("  HQ store:    %lld records (%lld accepted), %lld/%u agents complete 1..%u: %s\n",
+		printf("  HQ store:    %lld records (%lld accepted), %lld/%u agents complete "
+		       "1..%u: %s\n",
 		       r->store.records, r->store.accepted, r->store.agents_complete, cfg->agents,
 		       cfg->records, r->store.ok ? "exactly N x R, verified" : "MISMATCH");
 	else
@@ -1379,39 +1474,41 @@ static void print_json(const struct bench_config *cfg, const struct hq_proc *hq,
 		       const struct bench_stats *stats, const struct bench_result *r)
 {
 	json_t *config = json_pack(
-		"{s:i, s:i, s:i, s:i, s:f, s:b, s:s, s:s, s:s, s:I, s:I}", "agents", (int)cfg->agents,
-		"records_per_agent", (int)cfg->records, "batch", (int)cfg->batch, "window",
-		(int)cfg->window, "rate", cfg->rate, "curve", 1, "synchronous", "FULL",
-		"filesystem", fs_name(hq->dir), "data", hq->dir, "report_bytes",
-		(json_int_t)r->report_bytes, "body_bytes", (json_int_t)r->body_bytes_avg);
+	    "{s:i, s:i, s:i, s:i, s:f, s:b, s:s, s:s, s:s, s:I, s:I}", "agents", (int)cfg->agents,
+	    "records_per_agent", (int)cfg->records, "batch", (int)cfg->batch, "window",
+	    (int)cfg->window, "rate", cfg->rate, "curve", 1, "synchronous", "FULL", "filesystem",
+	    fs_name(hq->dir), "data", hq->dir, "report_bytes", (json_int_t)r->report_bytes,
+	    "body_bytes", (json_int_t)r->body_bytes_avg);
 	json_t *root = json_pack(
-		"{s:o, s:I, s:I, s:b, s:f, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f, s:f},"
-		" s:{s:f, s:f, s:I}, s:I, s:I, s:I, s:I, s:f, s:f}",
-		"config", config, "records_total", (json_int_t)cfg->agents * cfg->records,
-		"records_acked", (json_int_t)stats->acked_records, "complete", r->complete,
-		"wall_s", r->wall_s, "records_per_s", r->records_per_s, "latency_ms", "p50",
-		r->p50_ms, "p90", r->p90_ms, "p99", r->p99_ms, "max", r->max_ms, "mean", r->mean_ms,
-		"hq_cpu", "seconds", r->hq_cpu_s, "us_per_record", r->hq_us_per_record, "cores",
-		r->hq_cores, "bench_cpu", "seconds", r->bench_cpu_s, "signing_s",
-		stats->sign_ns / 1e9, "batches", (json_int_t)stats->batches_sent, "refusals",
-		(json_int_t)stats->refusals, "errors", (json_int_t)stats->errors, "down_items",
-		(json_int_t)stats->down_items, "down_acks", (json_int_t)stats->down_acks,
-		"setup_s", r->setup_s, "pregen_s", r->pregen_s);
+	    "{s:o, s:I, s:I, s:b, s:f, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f, s:f},"
+	    " s:{s:f, s:f, s:I}, s:I, s:I, s:I, s:I, s:f, s:f}",
+	    "config", config, "records_total", (json_int_t)cfg->agents * cfg->records,
+	    "records_acked", (json_int_t)stats->acked_records, "complete", r->complete, "wall_s",
+	    r->wall_s, "records_per_s", r->records_per_s, "latency_ms", "p50", r->p50_ms, "p90",
+	    r->p90_ms, "p99", r->p99_ms, "max", r->max_ms, "mean", r->mean_ms, "hq_cpu", "seconds",
+	    r->hq_cpu_s, "us_per_record", r->hq_us_per_record, "cores", r->hq_cores, "bench_cpu",
+	    "seconds", r->bench_cpu_s, "signing_s", stats->sign_ns / 1e9, "batches",
+	    (json_int_t)stats->batches_sent, "refusals", (json_int_t)stats->refusals, "errors",
+	    (json_int_t)stats->errors, "down_items", (json_int_t)stats->down_items, "down_acks",
+	    (json_int_t)stats->down_acks, "setup_s", r->setup_s, "pregen_s", r->pregen_s);
 	if (root == NULL)
 		return;
+	json_object_set_new(root, "machine",
+			    json_pack("{s:I, s:f, s:f}", "cpus", (json_int_t)r->cpus,
+				      "others_cpu_s", r->others_cpu_s, "load_before",
+				      r->load_before));
 	if (r->store_checked)
-		json_object_set_new(root, "store",
-				    json_pack("{s:I, s:I, s:I, s:I, s:b}", "records",
-					      (json_int_t)r->store.records, "accepted",
-					      (json_int_t)r->store.accepted, "agents_complete",
-					      (json_int_t)r->store.agents_complete, "sales_reports",
-					      (json_int_t)r->store.sales_reports, "verified",
-					      r->store.ok));
+		json_object_set_new(
+		    root, "store",
+		    json_pack("{s:I, s:I, s:I, s:I, s:b}", "records", (json_int_t)r->store.records,
+			      "accepted", (json_int_t)r->store.accepted, "agents_complete",
+			      (json_int_t)r->store.agents_complete, "sales_reports",
+			      (json_int_t)r->store.sales_reports, "verified", r->store.ok));
 	else
 		json_object_set_new(root, "store", json_null());
-	json_object_set_new(root, "problem", stats->first_problem[0]
-						   ? json_string(stats->first_problem)
-						   : json_null());
+	json_object_set_new(root, "problem",
+			    stats->first_problem[0] ? json_string(stats->first_problem)
+						    : json_null());
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text != NULL) {
 		printf("%s\n", text);
@@ -1474,8 +1571,7 @@ static void default_program(const char *name, char *out, size_t outlen)
 		copy_string(out, outlen, candidate);
 }
 
-static int parse_uint(const char *flag, const char *text, uint64_t min, uint64_t max,
-		      unsigned *out)
+static int parse_uint(const char *flag, const char *text, uint64_t min, uint64_t max, unsigned *out)
 {
 	uint64_t value = 0;
 	if (parse_u64(text, min, max, &value) != 0) {
@@ -1491,14 +1587,21 @@ static int parse_uint(const char *flag, const char *text, uint64_t min, uint64_t
 static int parse_args(int argc, char **argv, struct bench_config *cfg)
 {
 	static const struct option options[] = {
-		{ "agents", required_argument, NULL, 'n' }, { "records", required_argument, NULL, 'r' },
-		{ "batch", required_argument, NULL, 'b' },  { "window", required_argument, NULL, 'w' },
-		{ "rate", required_argument, NULL, 'R' },   { "timeout", required_argument, NULL, 't' },
-		{ "dir", required_argument, NULL, 'D' },    { "keep", no_argument, NULL, 'k' },
-		{ "hq", required_argument, NULL, 'H' },     { "branch", required_argument, NULL, 'B' },
-		{ "perf", required_argument, NULL, 'p' },   { "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"agents", required_argument, NULL, 'n'},
+	    {"records", required_argument, NULL, 'r'},
+	    {"batch", required_argument, NULL, 'b'},
+	    {"window", required_argument, NULL, 'w'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"dir", required_argument, NULL, 'D'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"hq", required_argument, NULL, 'H'},
+	    {"branch", required_argument, NULL, 'B'},
+	    {"perf", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	memset(cfg, 0, sizeof *cfg);
 	cfg->agents = 200;
@@ -1514,27 +1617,55 @@ static int parse_args(int argc, char **argv, struct bench_config *cfg)
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		int bad = 0;
 		switch (opt) {
-		case 'n': bad = parse_uint("--agents", optarg, 1, BENCH_MAX_AGENTS, &cfg->agents); break;
-		case 'r': bad = parse_uint("--records", optarg, 1, BENCH_MAX_RECORDS, &cfg->records); break;
-		case 'b': bad = parse_uint("--batch", optarg, 1, WIRE_MAX_BATCH_RECORDS, &cfg->batch); break;
-		case 'w': bad = parse_uint("--window", optarg, 1, 1000000, &cfg->window); break;
+		case 'n':
+			bad = parse_uint("--agents", optarg, 1, BENCH_MAX_AGENTS, &cfg->agents);
+			break;
+		case 'r':
+			bad = parse_uint("--records", optarg, 1, BENCH_MAX_RECORDS, &cfg->records);
+			break;
+		case 'b':
+			bad = parse_uint("--batch", optarg, 1, WIRE_MAX_BATCH_RECORDS, &cfg->batch);
+			break;
+		case 'w':
+			bad = parse_uint("--window", optarg, 1, 1000000, &cfg->window);
+			break;
 		case 'R':
 			if (parse_u64(optarg, 0, 10000000, &rate) != 0) {
-				fail("--rate must be records/s from 0 to 10000000 (got \"%s\")", optarg);
+				fail("--rate must be records/s from 0 to 10000000 (got \"%s\")",
+				     optarg);
 				bad = -1;
 			}
 			cfg->rate = (double)rate;
 			break;
-		case 't': bad = parse_uint("--timeout", optarg, 1, 86400, &cfg->timeout_s); break;
-		case 'D': cfg->base_dir = optarg; break;
-		case 'k': cfg->keep = true; break;
-		case 'H': bad = copy_string(cfg->hq_path, sizeof cfg->hq_path, optarg); break;
-		case 'B': bad = copy_string(cfg->branch_path, sizeof cfg->branch_path, optarg); break;
-		case 'p': cfg->perf_out = optarg; break;
-		case 'j': cfg->json = true; break;
-		case 'q': cfg->quiet = true; break;
-		case 'h': print_help(); return 1;
-		default: return 2;
+		case 't':
+			bad = parse_uint("--timeout", optarg, 1, 86400, &cfg->timeout_s);
+			break;
+		case 'D':
+			cfg->base_dir = optarg;
+			break;
+		case 'k':
+			cfg->keep = true;
+			break;
+		case 'H':
+			bad = copy_string(cfg->hq_path, sizeof cfg->hq_path, optarg);
+			break;
+		case 'B':
+			bad = copy_string(cfg->branch_path, sizeof cfg->branch_path, optarg);
+			break;
+		case 'p':
+			cfg->perf_out = optarg;
+			break;
+		case 'j':
+			cfg->json = true;
+			break;
+		case 'q':
+			cfg->quiet = true;
+			break;
+		case 'h':
+			print_help();
+			return 1;
+		default:
+			return 2;
 		}
 		if (bad != 0)
 			return 2;
@@ -1589,7 +1720,7 @@ int main(int argc, char **argv)
 	struct bench_result result;
 	memset(&result, 0, sizeof result);
 	struct bench_agent *agents = calloc(cfg.agents, sizeof *agents);
-	char (*tokens)[128] = calloc(cfg.agents, sizeof *tokens);
+	char(*tokens)[128] = calloc(cfg.agents, sizeof *tokens);
 	zmq_pollitem_t *items = calloc(cfg.agents, sizeof *items);
 	stats.cap_latency = (size_t)cfg.agents * cfg.records;
 	stats.latency_ms = calloc(stats.cap_latency, sizeof *stats.latency_ms);
@@ -1600,9 +1731,10 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (snprintf(hq.dir, sizeof hq.dir, "%s/innsync-bench-XXXXXX", cfg.base_dir) >=
-		    (int)sizeof hq.dir ||
+		(int)sizeof hq.dir ||
 	    mkdtemp(hq.dir) == NULL) {
-		fail("cannot create a temporary directory in %s: %s", cfg.base_dir, strerror(errno));
+		fail("cannot create a temporary directory in %s: %s", cfg.base_dir,
+		     strerror(errno));
 		hq.dir[0] = '\0';
 		goto done;
 	}
@@ -1655,11 +1787,15 @@ int main(int argc, char **argv)
 		goto done;
 	perf_start(&cfg, &hq);
 	note(&cfg, "streaming");
+	result.load_before = load_average();
+	result.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double machine_start = machine_busy_seconds();
 	double hq_cpu_start = process_cpu_seconds(hq.pid);
 	double self_cpu_start = self_cpu_seconds();
 	int streamed = stream(&cfg, agents, items, &stats);
 	double hq_cpu_end = process_cpu_seconds(hq.pid);
 	double self_cpu_end = self_cpu_seconds();
+	double machine_end = machine_busy_seconds();
 	if (hq.perf_pid > 0)
 		stop_child(&hq.perf_pid, SIGINT);
 	if (stats.last_ack_ns == 0)
@@ -1669,9 +1805,15 @@ int main(int argc, char **argv)
 	result.records_per_s = result.wall_s > 0 ? stats.acked_records / result.wall_s : 0;
 	result.hq_cpu_s = hq_cpu_start >= 0 && hq_cpu_end >= 0 ? hq_cpu_end - hq_cpu_start : 0;
 	result.hq_us_per_record =
-		stats.acked_records ? result.hq_cpu_s * 1e6 / (double)stats.acked_records : 0;
+	    stats.acked_records ? result.hq_cpu_s * 1e6 / (double)stats.acked_records : 0;
 	result.hq_cores = result.wall_s > 0 ? result.hq_cpu_s / result.wall_s : 0;
 	result.bench_cpu_s = self_cpu_end - self_cpu_start;
+	if (machine_start >= 0 && machine_end >= 0) {
+		result.others_cpu_s =
+		    machine_end - machine_start - result.hq_cpu_s - result.bench_cpu_s;
+		if (result.others_cpu_s < 0)
+			result.others_cpu_s = 0; /* tick rounding */
+	}
 	if (stats.n_latency > 0) {
 		qsort(stats.latency_ms, stats.n_latency, sizeof *stats.latency_ms, compare_float);
 		double sum = 0;

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "money.h"
@@ -270,8 +271,15 @@ static int check_count(const char *path, int64_t value, char *err, size_t errlen
 }
 
 /* An amount: 0..MONEY_MAX_CENTS. */
+static bool amount_ok(int64_t cents)
+{
+	return cents >= 0 && cents <= MONEY_MAX_CENTS;
+}
+
 static int check_amount(const char *path, int64_t cents, char *err, size_t errlen)
 {
+	if (amount_ok(cents))
+		return 0; /* HQ checks every record: no formatting on the good path */
 	char text[32];
 	char limit[32];
 	money_format(cents, text, sizeof text);
@@ -286,8 +294,21 @@ static int check_amount(const char *path, int64_t cents, char *err, size_t errle
 
 /* A segment, channel, cost or revenue name: 1..SALES_REPORT_MAX_NAME bytes
  * of UTF-8 without control characters. */
+static bool name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > SALES_REPORT_MAX_NAME || !utf8_valid(name))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static int check_name(const char *path, const char *name, char *err, size_t errlen)
 {
+	if (name_ok(name))
+		return 0;
 	char quoted[QUOTE_SIZE];
 	quote_text(name, quoted, sizeof quoted);
 	if (name[0] == '\0')
@@ -330,13 +351,16 @@ static int check_amounts(const char *list, size_t n, Innsync__Amount *const *ite
 		const char *name = or_empty(items[i]->name);
 		if (check_name(list, name, err, errlen) != 0)
 			return -1;
-		member_path(list, name, path, sizeof path);
-		if (check_amount(path, items[i]->cents, err, errlen) != 0)
-			return -1;
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(or_empty(items[j]->name), name) == 0)
+			if (strcmp(or_empty(items[j]->name), name) == 0) {
+				member_path(list, name, path, sizeof path);
 				return refuse(err, errlen, "%s: appears twice", path);
+			}
 		}
+		if (amount_ok(items[i]->cents))
+			continue;
+		member_path(list, name, path, sizeof path);
+		return check_amount(path, items[i]->cents, err, errlen);
 	}
 	return 0;
 }
@@ -347,6 +371,9 @@ static int check_line(const char *list, size_t i, const Innsync__MixLine *line,
 	char path[PATH_SIZE];
 	if (line == NULL)
 		return refuse(err, errlen, "%s[%zu]: missing", list, i);
+	if (name_ok(or_empty(line->name)) && line->room_nights >= 0 &&
+	    line->room_nights <= SALES_REPORT_MAX_ROOMS && amount_ok(line->revenue_cents))
+		return 0; /* paths are built only to name what is wrong */
 	snprintf(path, sizeof path, "%s[%zu].name", list, i);
 	if (check_name(path, or_empty(line->name), err, errlen) != 0)
 		return -1;

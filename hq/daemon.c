@@ -25,6 +25,7 @@
 #define HQ_CRON_MS 200
 #define HQ_TURN_MAX_MESSAGES 2048
 #define HQ_TURN_MAX_MS 20
+#define HQ_TURN_MAX_RECORDS 4096
 #define HQ_CONTACT_FLUSH_MS 5000
 
 static volatile sig_atomic_t hq_stop_requested;
@@ -522,10 +523,15 @@ static void run_loop(struct hq_daemon *hq)
 		if (items[1].revents & ZMQ_POLLIN)
 			hq_enroll_handle(hq);
 		int64_t turn_start = mono_ms();
+		/* A turn ends when the socket is empty, or at its record or time
+		 * budget: every record waits for the turn's commit, so a long
+		 * turn is latency for all of them. */
+		hq->turn_records = 0;
 		for (int n = 0; n < HQ_TURN_MAX_MESSAGES; n++) {
 			if (handle_sync_message(hq) != 0)
 				break;
-			if ((n & 63) == 63 && mono_ms() - turn_start >= HQ_TURN_MAX_MS)
+			if (hq->turn_records >= HQ_TURN_MAX_RECORDS ||
+			    mono_ms() - turn_start >= HQ_TURN_MAX_MS)
 				break;
 		}
 		if (mono_ms() - last_cron >= HQ_CRON_MS) {
@@ -557,6 +563,8 @@ int hq_run(const char *data_dir, const char *listen, const char *enroll, const c
 		return 1;
 	}
 	int rc = 1;
+	/* the daemon's working set: agents' recent records and indexes */
+	store_exec(hq.db, "PRAGMA cache_size=-65536");
 	if (load_keys(&hq, data_dir, &curve) != 0 || hq_statements_prepare(hq.db, &hq.stmts) != 0 ||
 	    hq_reload(&hq) != 0 || random_fill((uint8_t *)&hq.session, sizeof hq.session) != 0)
 		goto done;

@@ -102,6 +102,7 @@ struct hq_daemon {
 	size_t n_touched, cap_touched;
 	bool down_dirty;            /* downstream rows appended: run fan-out */
 	uint64_t records_total;
+	uint64_t turn_records;      /* new records stored in this loop turn */
 };
 
 int hq_run(const char *data_dir, const char *listen, const char *enroll, const char *advertise,

@@ -396,6 +396,7 @@ static void handle_batch(struct hq_daemon *hq, struct hq_agent *agent,
 		}
 		agent->pending_seq = seq;
 		hq->records_total++;
+		hq->turn_records++;
 	}
 	if (accepted.count > 0 && accepted_publish(hq, &accepted) != 0) {
 		log_warnx("cannot publish acceptance notices for agent %s", agent->id);
