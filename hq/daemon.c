@@ -36,13 +36,6 @@ static void on_stop_signal(int signo)
 	hq_stop_requested = 1;
 }
 
-static int compare_agent(const void *a, const void *b)
-{
-	const struct hq_agent *const *x = a;
-	const struct hq_agent *const *y = b;
-	return strcmp((*x)->id, (*y)->id);
-}
-
 static int compare_agent_key(const void *key, const void *element)
 {
 	const struct hq_agent *const *agent = element;
@@ -62,6 +55,11 @@ struct hq_agent *hq_find_agent(struct hq_daemon *hq, const char *id)
 	struct hq_agent **found = bsearch(id, hq->agents, hq->n_agents, sizeof *hq->agents,
 					  compare_agent_key);
 	return found != NULL ? *found : NULL;
+}
+
+static struct hq_agent **hq_find_agent_slot(struct hq_daemon *hq, const struct hq_agent *agent)
+{
+	return bsearch(agent->id, hq->agents, hq->n_agents, sizeof *hq->agents, compare_agent_key);
 }
 
 struct hq_site_head *hq_find_site(struct hq_daemon *hq, const char *id)
@@ -160,10 +158,39 @@ static struct hq_agent *agent_new_from_row(sqlite3_stmt *row)
 	return agent;
 }
 
+/* What fan-out knows of each agent's downstream cursors, kept across a
+ * reload (the store may lag by one turn; in-flight items stay in flight). */
+struct saved_cursors {
+	struct hq_site_cursor *cursors; /* owned */
+	size_t n;
+};
+
+static void restore_cursor(struct hq_site_cursor *cursor, const struct saved_cursors *saved)
+{
+	for (size_t i = 0; i < saved->n; i++) {
+		const struct hq_site_cursor *old = &saved->cursors[i];
+		if (strcmp(old->site, cursor->site) != 0)
+			continue;
+		if (old->acked > cursor->acked)
+			cursor->acked = old->acked;
+		cursor->sent = old->sent > cursor->acked ? old->sent : cursor->acked;
+		cursor->last_progress_mono = old->last_progress_mono;
+		return;
+	}
+}
+
 static int load_agent_sites(struct hq_daemon *hq)
 {
-	for (size_t i = 0; i < hq->n_agents; i++)
+	struct saved_cursors *saved = calloc(hq->n_agents + 1, sizeof *saved);
+	if (saved == NULL)
+		return -1;
+	for (size_t i = 0; i < hq->n_agents; i++) {
+		saved[i].cursors = hq->agents[i]->cursors;
+		saved[i].n = hq->agents[i]->n_cursors;
+		hq->agents[i]->cursors = NULL;
+		hq->agents[i]->n_cursors = 0;
 		agent_clear_sites(hq->agents[i]);
+	}
 	sqlite3_stmt *stmt = NULL;
 	if (store_prepare(hq->db,
 			  "SELECT a.agent, a.site, COALESCE(c.seq, 0) FROM agent_sites a"
@@ -195,11 +222,16 @@ static int load_agent_sites(struct hq_daemon *hq)
 		copy_string(cursor->site, sizeof cursor->site, site);
 		cursor->acked = (uint64_t)sqlite3_column_int64(stmt, 2);
 		cursor->sent = cursor->acked;
+		size_t index = (size_t)(hq_find_agent_slot(hq, agent) - hq->agents);
+		restore_cursor(cursor, &saved[index]);
 		struct hq_site_head *head = hq_find_site(hq, site);
 		if (head != NULL && agent->role == ROLE_BRANCH)
 			copy_string(agent->site_kind, sizeof agent->site_kind, head->kind);
 	}
 	sqlite3_finalize(stmt);
+	for (size_t i = 0; i < hq->n_agents; i++)
+		free(saved[i].cursors);
+	free(saved);
 	return rc;
 }
 
@@ -216,7 +248,6 @@ static int load_agents(struct hq_daemon *hq)
 			  &stmt) != 0)
 		return -1;
 	int rc = 0;
-	bool added = false;
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(stmt, 0);
 		struct hq_agent *agent = hq_find_agent(hq, id);
@@ -231,9 +262,16 @@ static int load_agents(struct hq_daemon *hq)
 				rc = -1;
 				break;
 			}
+			/* keep the array sorted at every step: the next row's lookup
+			 * (bsearch) must see this agent */
 			hq->agents = grown;
-			hq->agents[hq->n_agents++] = agent;
-			added = true;
+			size_t at = hq->n_agents;
+			while (at > 0 && strcmp(hq->agents[at - 1]->id, agent->id) > 0) {
+				hq->agents[at] = hq->agents[at - 1];
+				at--;
+			}
+			hq->agents[at] = agent;
+			hq->n_agents++;
 		}
 		agent->role = strcmp((const char *)sqlite3_column_text(stmt, 1), "inspector") == 0
 				      ? ROLE_INSPECTOR
@@ -245,8 +283,6 @@ static int load_agents(struct hq_daemon *hq)
 		agent->revoked = revoked;
 	}
 	sqlite3_finalize(stmt);
-	if (added)
-		qsort(hq->agents, hq->n_agents, sizeof *hq->agents, compare_agent);
 	return rc;
 }
 
