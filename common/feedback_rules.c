@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "csv.h"
@@ -409,6 +410,16 @@ static void *new_list(size_t n)
 
 /*---- CSV ---------------------------------------------------------------*/
 
+/* The fields a record uses: empty cells after the n wanted columns (a
+ * spreadsheet's untouched columns) are not counted. */
+static size_t used_width(const struct csv_record *record, size_t n)
+{
+	size_t width = record->n_fields;
+	while (width > n && blank(record->fields[width - 1]))
+		width--;
+	return width;
+}
+
 /* The header must name exactly these columns, in order (case and
  * surrounding spaces ignored). */
 static int csv_header(const struct csv_table *table, const char *const *columns, size_t n,
@@ -422,9 +433,9 @@ static int csv_header(const struct csv_table *table, const char *const *columns,
 	if (table->n_records == 0)
 		return refuse(err, errlen, "line 1: the file is empty (want the header %s)", want);
 	const struct csv_record *header = &table->records[0];
-	if (header->n_fields != n)
+	if (used_width(header, n) != n)
 		return refuse(err, errlen, "line %zu: the header has %zu columns, want %zu: %s",
-			      header->line, header->n_fields, n, want);
+			      header->line, used_width(header, n), n, want);
 	for (size_t i = 0; i < n; i++) {
 		char *name = trimmed_copy(header->fields[i]);
 		if (name == NULL)
@@ -447,9 +458,9 @@ static int csv_header(const struct csv_table *table, const char *const *columns,
 static int csv_width(const struct csv_record *row, size_t n, const char *hint, char *err,
 		     size_t errlen)
 {
-	if (row->n_fields != n)
+	if (used_width(row, n) != n)
 		return refuse(err, errlen, "line %zu: %zu fields, want %zu%s", row->line,
-			      row->n_fields, n, hint);
+			      used_width(row, n), n, hint);
 	return 0;
 }
 
@@ -1035,7 +1046,11 @@ int training_results_from_json(const char *text, size_t len, const Innsync__Trai
 		goto done;
 	if (plan_id != NULL && (!json_is_string(plan_id) ||
 				strcmp(json_string_value(plan_id), plan->id) != 0)) {
-		refuse(err, errlen, "plan: the file is for another plan than %s", plan->id);
+		char shown[QUOTE_SIZE];
+		refuse(err, errlen, "plan: the file is for %s, not %s",
+		       json_is_string(plan_id) ? quote(json_string_value(plan_id), shown, sizeof shown)
+					       : "another plan",
+		       plan->id);
 		goto done;
 	}
 	results = new_results(plan, json_array_size(list));
@@ -1932,7 +1947,11 @@ int evaluation_answer_from_json(const char *text, size_t len,
 		goto done;
 	if (round_id != NULL && (!json_is_string(round_id) ||
 				 strcmp(json_string_value(round_id), round->id) != 0)) {
-		refuse(err, errlen, "round: the file answers another round than %s", round->id);
+		char shown[QUOTE_SIZE];
+		refuse(err, errlen, "round: the file answers %s, not %s",
+		       json_is_string(round_id) ? quote(json_string_value(round_id), shown, sizeof shown)
+						: "another round",
+		       round->id);
 		goto done;
 	}
 	answer->round = strdup(round->id);
