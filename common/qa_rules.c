@@ -14,7 +14,7 @@
 static const char *const category_names[QA_CATEGORY_COUNT] = {
 	"service", "hygiene", "safety", "hardware", "conduct",
 };
-static const char *const severity_names[QA_SEVERITY_COUNT] = { "minor", "major", "critical" };
+static const char *const severity_names[QA_SEVERITY_COUNT] = {"minor", "major", "critical"};
 static const char *const state_names[QA_STATE_COUNT] = {
 	"open", "planned", "done", "verified", "reopened",
 };
@@ -62,14 +62,16 @@ const char *qa_state_name(int state)
 /*---- Finding states --------------------------------------------------------*/
 
 /* The state machine as one table: next[from][event], -1 where refused. */
+/* clang-format off */
 static const int state_table[QA_STATE_COUNT][4] = {
-	/*               PLAN         DONE         ACCEPT       REJECT      */
-	[QA_OPEN] = { QA_PLANNED, -1, -1, -1 },
-	[QA_PLANNED] = { QA_PLANNED, QA_DONE, -1, -1 },
-	[QA_DONE] = { -1, -1, QA_VERIFIED, QA_REOPENED },
-	[QA_VERIFIED] = { -1, -1, -1, QA_REOPENED },
-	[QA_REOPENED] = { QA_PLANNED, QA_DONE, -1, -1 },
+	/*                PLAN        DONE     ACCEPT       REJECT      */
+	[QA_OPEN]     = { QA_PLANNED, -1,      -1,          -1          },
+	[QA_PLANNED]  = { QA_PLANNED, QA_DONE, -1,          -1          },
+	[QA_DONE]     = { -1,         -1,      QA_VERIFIED, QA_REOPENED },
+	[QA_VERIFIED] = { -1,         -1,      -1,          QA_REOPENED },
+	[QA_REOPENED] = { QA_PLANNED, QA_DONE, -1,          -1          },
 };
+/* clang-format on */
 
 static const char *refusal_text(enum qa_state from, enum qa_event event)
 {
@@ -83,8 +85,9 @@ static const char *refusal_text(enum qa_state from, enum qa_event event)
 		return from == QA_DONE ? "finding is already done and awaits HQ's verification"
 				       : "finding is verified (closed)";
 	case QA_EVENT_ACCEPT:
-		return from == QA_VERIFIED ? "finding is already verified"
-					   : "only a finding the site reported done can be accepted";
+		return from == QA_VERIFIED
+			   ? "finding is already verified"
+			   : "only a finding the site reported done can be accepted";
 	case QA_EVENT_REJECT:
 		return "only a done or verified finding can be reopened";
 	}
@@ -100,7 +103,8 @@ int qa_state_next(enum qa_state from, enum qa_event event, enum qa_state *to, ch
 	}
 	int next = state_table[from][event];
 	if (next < 0) {
-		snprintf(err, errlen, "%s (state %s)", refusal_text(from, event), state_names[from]);
+		snprintf(err, errlen, "%s (state %s)", refusal_text(from, event),
+			 state_names[from]);
 		return -1;
 	}
 	*to = (enum qa_state)next;
@@ -225,11 +229,11 @@ static bool leap_year(unsigned y)
 
 int qa_date_parse(const char *text, int64_t *out_ms)
 {
-	static const unsigned month_days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const unsigned month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (text == NULL || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
 		return -1;
-	unsigned parts[3] = { 0, 0, 0 };
-	static const int starts[3] = { 0, 5, 8 }, lengths[3] = { 4, 2, 2 };
+	unsigned parts[3] = {0, 0, 0};
+	static const int starts[3] = {0, 5, 8}, lengths[3] = {4, 2, 2};
 	for (int i = 0; i < 3; i++) {
 		for (int j = 0; j < lengths[i]; j++) {
 			char c = text[starts[i] + j];
@@ -281,7 +285,8 @@ static int check_code(const char *label, const char *code, char *err, size_t err
 {
 	size_t len = strlen(code);
 	if (len == 0 || len > QA_MAX_CODE) {
-		snprintf(err, errlen, "%s: an item code has 1 to %d characters", label, QA_MAX_CODE);
+		snprintf(err, errlen, "%s: an item code has 1 to %d characters", label,
+			 QA_MAX_CODE);
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -335,8 +340,9 @@ int qa_checklist_check(const Innsync__Checklist *checklist, char *err, size_t er
 		if (check_text(label, item->text, QA_MAX_TEXT, true, false, err, errlen) != 0)
 			return -1;
 		if (item->weight < 1 || item->weight > QA_MAX_WEIGHT) {
-			snprintf(err, errlen, "items[%zu].weight: %u, want a whole number from 1 to %d",
-				 i, item->weight, QA_MAX_WEIGHT);
+			snprintf(err, errlen,
+				 "items[%zu].weight: %u, want a whole number from 1 to %d", i,
+				 item->weight, QA_MAX_WEIGHT);
 			return -1;
 		}
 	}
@@ -349,12 +355,14 @@ static int only_keys(json_t *object, const char *where, const char *const *keys,
 {
 	const char *key;
 	json_t *value;
-	json_object_foreach(object, key, value) {
+	json_object_foreach(object, key, value)
+	{
 		bool known = false;
 		for (size_t i = 0; i < n && !known; i++)
 			known = strcmp(keys[i], key) == 0;
 		if (!known) {
-			snprintf(err, errlen, "%s%s%.40s: unknown field", where, *where ? "." : "", key);
+			snprintf(err, errlen, "%s%s%.40s: unknown field", where, *where ? "." : "",
+				 key);
 			return -1;
 		}
 	}
@@ -378,10 +386,9 @@ static char *string_member(json_t *object, const char *key, const char *label, b
 	return copy;
 }
 
-static Innsync__ChecklistItem *item_from_json(json_t *value, size_t index, char *err,
-					      size_t errlen)
+static Innsync__ChecklistItem *item_from_json(json_t *value, size_t index, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "code", "category", "text", "weight" };
+	static const char *const keys[] = {"code", "category", "text", "weight"};
 	char where[32], label[64];
 	snprintf(where, sizeof where, "items[%zu]", index);
 	if (!json_is_object(value)) {
@@ -396,8 +403,8 @@ static Innsync__ChecklistItem *item_from_json(json_t *value, size_t index, char 
 		return NULL;
 	}
 	innsync__checklist_item__init(item);
-	const char *names[3] = { "code", "category", "text" };
-	char **fields[3] = { &item->code, &item->category, &item->text };
+	const char *names[3] = {"code", "category", "text"};
+	char **fields[3] = {&item->code, &item->category, &item->text};
 	for (int i = 0; i < 3; i++) {
 		snprintf(label, sizeof label, "%s.%s", where, names[i]);
 		char *text = string_member(value, names[i], label, true, err, errlen);
@@ -421,7 +428,7 @@ static Innsync__ChecklistItem *item_from_json(json_t *value, size_t index, char 
 
 static int checklist_fill(json_t *root, Innsync__Checklist *checklist, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "name", "items" };
+	static const char *const keys[] = {"name", "items"};
 	if (only_keys(root, "", keys, 2, err, errlen) != 0)
 		return -1;
 	checklist->name = string_member(root, "name", "name", true, err, errlen);
@@ -432,7 +439,8 @@ static int checklist_fill(json_t *root, Innsync__Checklist *checklist, char *err
 	json_t *items = json_object_get(root, "items");
 	if (!json_is_array(items) || json_array_size(items) == 0 ||
 	    json_array_size(items) > QA_MAX_CHECKLIST_ITEMS) {
-		snprintf(err, errlen, "items: want a list of 1 to %d items", QA_MAX_CHECKLIST_ITEMS);
+		snprintf(err, errlen, "items: want a list of 1 to %d items",
+			 QA_MAX_CHECKLIST_ITEMS);
 		return -1;
 	}
 	checklist->items = calloc(json_array_size(items), sizeof *checklist->items);
@@ -442,7 +450,8 @@ static int checklist_fill(json_t *root, Innsync__Checklist *checklist, char *err
 	}
 	size_t index;
 	json_t *value;
-	json_array_foreach(items, index, value) {
+	json_array_foreach(items, index, value)
+	{
 		Innsync__ChecklistItem *item = item_from_json(value, index, err, errlen);
 		if (item == NULL)
 			return -1;
@@ -463,9 +472,11 @@ int qa_checklist_from_json(const char *text, size_t len, Innsync__Checklist **ou
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
 	if (!json_is_object(root)) {
 		if (root == NULL)
-			snprintf(err, errlen, "not valid JSON (line %d: %s)", error.line, error.text);
+			snprintf(err, errlen, "not valid JSON (line %d: %s)", error.line,
+				 error.text);
 		else
-			snprintf(err, errlen, "want a JSON object {\"name\": ..., \"items\": [...]}");
+			snprintf(err, errlen,
+				 "want a JSON object {\"name\": ..., \"items\": [...]}");
 		json_decref(root);
 		return -1;
 	}
@@ -542,8 +553,7 @@ int qa_overall_score(const struct qa_scores *scores, double *out)
 
 /*---- Records ---------------------------------------------------------------*/
 
-int qa_photo_ref_check(const Innsync__PhotoRef *photo, uint64_t max_bytes, char *err,
-		       size_t errlen)
+int qa_photo_ref_check(const Innsync__PhotoRef *photo, uint64_t max_bytes, char *err, size_t errlen)
 {
 	if (photo->sha256.len != SHA256_LEN) {
 		snprintf(err, errlen, "sha256: want 32 bytes, got %zu", photo->sha256.len);
@@ -597,15 +607,16 @@ static int check_finding(const Innsync__QaInspection *inspection, size_t index,
 	snprintf(where, sizeof where, "findings[%zu]", index);
 	if (qa_finding_id_make(inspection->id, index + 1, expected, sizeof expected) != 0 ||
 	    strcmp(finding->id, expected) != 0) {
-		snprintf(err, errlen, "%s.id: \"%.80s\", want \"%s\"", where, finding->id, expected);
+		snprintf(err, errlen, "%s.id: \"%.80s\", want \"%s\"", where, finding->id,
+			 expected);
 		return -1;
 	}
 	snprintf(label, sizeof label, "%s.category", where);
 	if (check_category(label, finding->category, err, errlen) != 0)
 		return -1;
 	if (qa_severity_parse(finding->severity) < 0) {
-		snprintf(err, errlen, "%s.severity: \"%.32s\" is not minor, major or critical", where,
-			 finding->severity);
+		snprintf(err, errlen, "%s.severity: \"%.32s\" is not minor, major or critical",
+			 where, finding->severity);
 		return -1;
 	}
 	snprintf(label, sizeof label, "%s.text", where);
@@ -617,8 +628,8 @@ static int check_finding(const Innsync__QaInspection *inspection, size_t index,
 			return -1;
 		const Innsync__ChecklistItem *item = qa_checklist_item(checklist, finding->item);
 		if (checklist != NULL && item == NULL) {
-			snprintf(err, errlen, "%s: \"%s\" is not an item of checklist \"%s\" v%u", label,
-				 finding->item, checklist->name, checklist->version);
+			snprintf(err, errlen, "%s: \"%s\" is not an item of checklist \"%s\" v%u",
+				 label, finding->item, checklist->name, checklist->version);
 			return -1;
 		}
 		if (item != NULL && strcmp(item->category, finding->category) != 0) {
@@ -633,7 +644,7 @@ static int check_finding(const Innsync__QaInspection *inspection, size_t index,
 
 static int check_scores(const Innsync__QaInspection *inspection, char *err, size_t errlen)
 {
-	bool seen[QA_CATEGORY_COUNT] = { false };
+	bool seen[QA_CATEGORY_COUNT] = {false};
 	char label[64];
 	for (size_t i = 0; i < inspection->n_scores; i++) {
 		const Innsync__CategoryScore *score = inspection->scores[i];
@@ -647,7 +658,8 @@ static int check_scores(const Innsync__QaInspection *inspection, char *err, size
 		}
 		seen[c] = true;
 		if (score->score > 100) {
-			snprintf(err, errlen, "scores[%zu].score: %u, want 0 to 100", i, score->score);
+			snprintf(err, errlen, "scores[%zu].score: %u, want 0 to 100", i,
+				 score->score);
 			return -1;
 		}
 	}
@@ -657,8 +669,8 @@ static int check_scores(const Innsync__QaInspection *inspection, char *err, size
 static int check_weights(const Innsync__QaInspection *inspection,
 			 const Innsync__Checklist *checklist, char *err, size_t errlen)
 {
-	uint32_t expected[QA_CATEGORY_COUNT], got[QA_CATEGORY_COUNT] = { 0 };
-	bool seen[QA_CATEGORY_COUNT] = { false };
+	uint32_t expected[QA_CATEGORY_COUNT], got[QA_CATEGORY_COUNT] = {0};
+	bool seen[QA_CATEGORY_COUNT] = {false};
 	qa_checklist_weights(checklist, expected);
 	char label[64];
 	for (size_t i = 0; i < inspection->n_weights; i++) {
@@ -677,7 +689,8 @@ static int check_weights(const Innsync__QaInspection *inspection,
 		if (got[c] != expected[c]) {
 			snprintf(err, errlen,
 				 "weights: %s weighs %u in checklist v%u, the inspection says %u",
-				 qa_category_name(c), expected[c], inspection->checklist_version, got[c]);
+				 qa_category_name(c), expected[c], inspection->checklist_version,
+				 got[c]);
 			return -1;
 		}
 	}
@@ -687,17 +700,21 @@ static int check_weights(const Innsync__QaInspection *inspection,
 static int check_header(const Innsync__QaInspection *inspection, char *err, size_t errlen)
 {
 	if (!qa_inspection_id_valid(inspection->id)) {
-		snprintf(err, errlen, "id: \"%.80s\" is not an inspection id (QA-<site>-<date>-<hex>)",
+		snprintf(err, errlen,
+			 "id: \"%.80s\" is not an inspection id (QA-<site>-<date>-<hex>)",
 			 inspection->id);
 		return -1;
 	}
 	if (check_text("site", inspection->site, 64, true, false, err, errlen) != 0 ||
-	    check_text("inspector", inspection->inspector, QA_MAX_NAME, true, false, err, errlen) != 0 ||
+	    check_text("inspector", inspection->inspector, QA_MAX_NAME, true, false, err, errlen) !=
+		0 ||
 	    check_text("accompanied_by", inspection->accompanied_by, QA_MAX_NAME, false, false, err,
 		       errlen) != 0)
 		return -1;
-	if (strcmp(inspection->type, "announced") != 0 && strcmp(inspection->type, "mystery") != 0) {
-		snprintf(err, errlen, "type: \"%.32s\" is not announced or mystery", inspection->type);
+	if (strcmp(inspection->type, "announced") != 0 &&
+	    strcmp(inspection->type, "mystery") != 0) {
+		snprintf(err, errlen, "type: \"%.32s\" is not announced or mystery",
+			 inspection->type);
 		return -1;
 	}
 	if (inspection->n_findings > QA_MAX_FINDINGS) {
@@ -706,7 +723,8 @@ static int check_header(const Innsync__QaInspection *inspection, char *err, size
 		return -1;
 	}
 	if (inspection->n_findings == 0 && inspection->n_scores == 0) {
-		snprintf(err, errlen, "findings: an inspection needs at least one finding or score");
+		snprintf(err, errlen,
+			 "findings: an inspection needs at least one finding or score");
 		return -1;
 	}
 	return 0;
@@ -736,8 +754,7 @@ int qa_inspection_check(const Innsync__QaInspection *inspection,
 	return check_weights(inspection, checklist, err, errlen);
 }
 
-static int check_finding_ref(const char *finding, const char *inspection, char *err,
-			     size_t errlen)
+static int check_finding_ref(const char *finding, const char *inspection, char *err, size_t errlen)
 {
 	char expected[QA_MAX_ID + 1];
 	size_t n = 0;
@@ -790,11 +807,14 @@ static int import_scores(json_t *scores, struct qa_import *import, char *err, si
 	}
 	const char *key;
 	json_t *value;
-	json_object_foreach(scores, key, value) {
+	json_object_foreach(scores, key, value)
+	{
 		int c = qa_category_parse(key);
 		if (c < 0) {
-			snprintf(err, errlen, "scores.%.32s: not a category (service, hygiene, safety,"
-					      " hardware, conduct)", key);
+			snprintf(err, errlen,
+				 "scores.%.32s: not a category (service, hygiene, safety,"
+				 " hardware, conduct)",
+				 key);
 			return -1;
 		}
 		if (!json_is_integer(value) || json_integer_value(value) < 0 ||
@@ -824,7 +844,8 @@ static int import_photos(json_t *photos, const char *where, struct qa_import_fin
 	}
 	size_t index;
 	json_t *value;
-	json_array_foreach(photos, index, value) {
+	json_array_foreach(photos, index, value)
+	{
 		const char *path = json_string_value(value);
 		if (path == NULL || path[0] == '\0' || strlen(path) > 1024) {
 			snprintf(err, errlen, "%s.photos[%zu]: want a file path", where, index);
@@ -840,10 +861,10 @@ static int import_photos(json_t *photos, const char *where, struct qa_import_fin
 	return 0;
 }
 
-static int import_finding(json_t *value, size_t index, struct qa_import_finding *finding,
-			  char *err, size_t errlen)
+static int import_finding(json_t *value, size_t index, struct qa_import_finding *finding, char *err,
+			  size_t errlen)
 {
-	static const char *const keys[] = { "category", "severity", "item", "text", "photos" };
+	static const char *const keys[] = {"category", "severity", "item", "text", "photos"};
 	char where[32], label[64];
 	snprintf(where, sizeof where, "findings[%zu]", index);
 	if (!json_is_object(value)) {
@@ -878,7 +899,7 @@ static int import_finding(json_t *value, size_t index, struct qa_import_finding 
 
 static int import_fill(json_t *root, struct qa_import *import, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "site", "type", "accompanied_by", "scores", "findings" };
+	static const char *const keys[] = {"site", "type", "accompanied_by", "scores", "findings"};
 	if (only_keys(root, "", keys, 5, err, errlen) != 0)
 		return -1;
 	import->site = string_member(root, "site", "site", true, err, errlen);
@@ -887,7 +908,7 @@ static int import_fill(json_t *root, struct qa_import *import, char *err, size_t
 	else
 		import->type = strdup("announced");
 	import->accompanied_by =
-		string_member(root, "accompanied_by", "accompanied_by", false, err, errlen);
+	    string_member(root, "accompanied_by", "accompanied_by", false, err, errlen);
 	if (import->site == NULL || import->type == NULL || import->accompanied_by == NULL)
 		return -1;
 	if (check_text("site", import->site, 64, true, false, err, errlen) != 0 ||
@@ -901,9 +922,10 @@ static int import_fill(json_t *root, struct qa_import *import, char *err, size_t
 	if (import_scores(json_object_get(root, "scores"), import, err, errlen) != 0)
 		return -1;
 	json_t *findings = json_object_get(root, "findings");
-	if (findings != NULL && (!json_is_array(findings) ||
-				 json_array_size(findings) > QA_MAX_FINDINGS)) {
-		snprintf(err, errlen, "findings: want a list of at most %d findings", QA_MAX_FINDINGS);
+	if (findings != NULL &&
+	    (!json_is_array(findings) || json_array_size(findings) > QA_MAX_FINDINGS)) {
+		snprintf(err, errlen, "findings: want a list of at most %d findings",
+			 QA_MAX_FINDINGS);
 		return -1;
 	}
 	size_t count = findings ? json_array_size(findings) : 0;
@@ -922,14 +944,14 @@ static int import_fill(json_t *root, struct qa_import *import, char *err, size_t
 	for (int c = 0; c < QA_CATEGORY_COUNT; c++)
 		scored = scored || import->score[c] >= 0;
 	if (count == 0 && !scored) {
-		snprintf(err, errlen, "findings: an inspection needs at least one finding or score");
+		snprintf(err, errlen,
+			 "findings: an inspection needs at least one finding or score");
 		return -1;
 	}
 	return 0;
 }
 
-int qa_import_parse(const char *text, size_t len, struct qa_import **out, char *err,
-		    size_t errlen)
+int qa_import_parse(const char *text, size_t len, struct qa_import **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (len > QA_MAX_FILE_BYTES) {
@@ -940,9 +962,11 @@ int qa_import_parse(const char *text, size_t len, struct qa_import **out, char *
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
 	if (!json_is_object(root)) {
 		if (root == NULL)
-			snprintf(err, errlen, "not valid JSON (line %d: %s)", error.line, error.text);
+			snprintf(err, errlen, "not valid JSON (line %d: %s)", error.line,
+				 error.text);
 		else
-			snprintf(err, errlen, "want a JSON object {\"site\": ..., \"findings\": [...]}");
+			snprintf(err, errlen,
+				 "want a JSON object {\"site\": ..., \"findings\": [...]}");
 		json_decref(root);
 		return -1;
 	}

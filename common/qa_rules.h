@@ -14,29 +14,22 @@
 
 #include "innsync.pb-c.h"
 
-#define QA_MAX_FILE_BYTES (256 * 1024)   /* a checklist or import file */
-#define QA_MAX_FINDINGS 200              /* per inspection */
-#define QA_MAX_PHOTOS 16                 /* per finding, per completion */
-#define QA_MAX_TEXT 4000                 /* bytes of a finding, action or note */
-#define QA_MAX_NAME 128                  /* bytes of a person's or checklist's name */
-#define QA_MAX_CODE 32                   /* bytes of a checklist item code */
-#define QA_MAX_ID 64                     /* bytes of an inspection id */
+#define QA_MAX_FILE_BYTES (256 * 1024) /* a checklist or import file */
+#define QA_MAX_FINDINGS 200	       /* per inspection */
+#define QA_MAX_PHOTOS 16	       /* per finding, per completion */
+#define QA_MAX_TEXT 4000	       /* bytes of a finding, action or note */
+#define QA_MAX_NAME 128		       /* bytes of a person's or checklist's name */
+#define QA_MAX_CODE 32		       /* bytes of a checklist item code */
+#define QA_MAX_ID 64		       /* bytes of an inspection id */
 #define QA_MAX_FINDING_ID (QA_MAX_ID + 8)
 #define QA_MAX_CHECKLIST_ITEMS 500
-#define QA_MAX_WEIGHT 100                /* per checklist item */
-#define QA_MAX_DAYS 365                  /* any configured deadline */
+#define QA_MAX_WEIGHT 100 /* per checklist item */
+#define QA_MAX_DAYS 365	  /* any configured deadline */
 #define QA_DAY_MS INT64_C(86400000)
 
 /*---- Categories, severities ------------------------------------------------*/
 
-enum qa_category {
-	QA_SERVICE,
-	QA_HYGIENE,
-	QA_SAFETY,
-	QA_HARDWARE,
-	QA_CONDUCT,
-	QA_CATEGORY_COUNT
-};
+enum qa_category { QA_SERVICE, QA_HYGIENE, QA_SAFETY, QA_HARDWARE, QA_CONDUCT, QA_CATEGORY_COUNT };
 
 enum qa_severity { QA_MINOR, QA_MAJOR, QA_CRITICAL, QA_SEVERITY_COUNT };
 
@@ -129,7 +122,7 @@ void qa_checklist_weights(const Innsync__Checklist *checklist, uint32_t weights[
 /* One inspection's scores as arrays by category. */
 struct qa_scores {
 	bool scored[QA_CATEGORY_COUNT];
-	uint32_t score[QA_CATEGORY_COUNT];   /* 0..100 where scored */
+	uint32_t score[QA_CATEGORY_COUNT]; /* 0..100 where scored */
 	uint32_t weight[QA_CATEGORY_COUNT];
 };
 
@@ -170,25 +163,24 @@ int qa_done_check(const Innsync__RectificationDone *done, uint64_t max_photo_byt
 struct qa_import_finding {
 	int category;
 	int severity;
-	char *item;          /* owned; "" if none */
-	char *text;          /* owned */
-	char **photos;       /* owned: paths as written in the file */
+	char *item;    /* owned; "" if none */
+	char *text;    /* owned */
+	char **photos; /* owned: paths as written in the file */
 	size_t n_photos;
 };
 
 struct qa_import {
-	char *site;            /* owned */
-	char *type;            /* owned; "announced" when absent */
-	char *accompanied_by;  /* owned; "" when absent */
-	int score[QA_CATEGORY_COUNT];  /* -1: not scored */
+	char *site;			    /* owned */
+	char *type;			    /* owned; "announced" when absent */
+	char *accompanied_by;		    /* owned; "" when absent */
+	int score[QA_CATEGORY_COUNT];	    /* -1: not scored */
 	struct qa_import_finding *findings; /* owned */
 	size_t n_findings;
 };
 
 /* Parses and checks an import file (docs/QA.md, "qa import"). 0 and *out
  * (free with qa_import_free), or -1, *out NULL, one line in err. */
-int qa_import_parse(const char *text, size_t len, struct qa_import **out, char *err,
-		    size_t errlen);
+int qa_import_parse(const char *text, size_t len, struct qa_import **out, char *err, size_t errlen);
 void qa_import_free(struct qa_import **import_p);
 
 #endif

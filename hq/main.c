@@ -25,7 +25,7 @@ static void print_help(void)
 	       "  qa       QA checklists and inspections (qa checklist set, qa list, qa show, qa photo)\n"
 	       "  rectification verify   accept or reject a site's rectification of a finding\n"
 	       "  verify   re-check every stored signature and photo hash\n"
-	       "  training training plans: publish, revise, status\n"
+	       "  training training plans: publish, revise, close, list, status, certification\n"
 	       "  satisfaction   guest satisfaction per site and month\n"
 	       "  complaint      guest complaints sent to sites: add, list\n"
 	       "  evaluation     the GMs' evaluation of HQ: form set, round open, report\n\n"
