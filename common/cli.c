@@ -36,7 +36,7 @@ int cli_print_json(json_t *value)
 {
 	if (value == NULL)
 		return cli_fail("out of memory building JSON output");
-	char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(value);
 	if (text == NULL)
 		return cli_fail("out of memory building JSON output");

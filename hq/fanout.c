@@ -12,8 +12,11 @@
 
 int hq_downstream_append(struct hq_daemon *hq, const char *site_id, const Innsync__DownBody *body)
 {
+	/* first: opening the transaction may reload the sites (and free them) */
+	if (hq_ensure_transaction(hq) != 0)
+		return -1;
 	struct hq_site_head *site = hq_find_site(hq, site_id);
-	if (site == NULL || hq_ensure_transaction(hq) != 0)
+	if (site == NULL)
 		return -1;
 	uint8_t *bytes = NULL;
 	size_t len = 0;
@@ -157,6 +160,9 @@ void hq_fanout_reconnected(struct hq_daemon *hq, struct hq_agent *agent)
 
 void hq_fanout_down_ack(struct hq_daemon *hq, struct hq_agent *agent, const Innsync__DownAck *ack)
 {
+	/* first: opening the transaction may reload the agent's cursors */
+	if (hq_ensure_transaction(hq) != 0)
+		return;
 	for (size_t i = 0; i < ack->n_cursors; i++) {
 		struct hq_site_cursor *cursor = find_cursor(agent, ack->cursors[i]->site);
 		uint64_t seq = ack->cursors[i]->seq;
@@ -164,8 +170,6 @@ void hq_fanout_down_ack(struct hq_daemon *hq, struct hq_agent *agent, const Inns
 			continue;
 		cursor->acked = seq;
 		cursor->last_progress_mono = mono_ms();
-		if (hq_ensure_transaction(hq) != 0)
-			return;
 		sqlite3_stmt *stmt = hq->stmts->cursor_upsert;
 		sqlite3_bind_text(stmt, 1, agent->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 2, cursor->site, -1, SQLITE_STATIC);
