@@ -135,62 +135,6 @@ Innsync__Checklist *qa_inbox_checklist(sqlite3 *db, uint32_t version)
 	return checklist;
 }
 
-int qa_print_json(json_t *value)
-{
-	if (value == NULL)
-		return cli_fail("out of memory building JSON output");
-	char *text =
-	    json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(value);
-	if (text == NULL)
-		return cli_fail("out of memory building JSON output");
-	puts(text);
-	free(text);
-	return CLI_OK;
-}
-
-static int stream_copy(const char *src, const char *part)
-{
-	int in = open(src, O_RDONLY);
-	int out = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	static char buffer[64 * 1024];
-	ssize_t n = 0;
-	int rc = (in >= 0 && out >= 0) ? 0 : -1;
-	while (rc == 0 && (n = read(in, buffer, sizeof buffer)) > 0)
-		rc = write(out, buffer, (size_t)n) == n ? 0 : -1;
-	if (n < 0 || (out >= 0 && fsync(out) != 0))
-		rc = -1;
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) != 0)
-		rc = -1;
-	return rc;
-}
-
-int qa_copy_blob(const char *src, const uint8_t *sha256, const char *dst, char *err, size_t errlen)
-{
-	uint8_t actual[SHA256_LEN];
-	char part[4096];
-	if (file_sha256(src, actual, NULL) != 0) {
-		snprintf(err, errlen, "cannot read the stored photo %.300s", src);
-		return -1;
-	}
-	if (memcmp(actual, sha256, SHA256_LEN) != 0) {
-		snprintf(err, errlen, "the stored photo no longer matches its SHA-256");
-		return -1;
-	}
-	if (snprintf(part, sizeof part, "%s.part", dst) >= (int)sizeof part) {
-		snprintf(err, errlen, "--out path too long");
-		return -1;
-	}
-	if (stream_copy(src, part) != 0 || rename(part, dst) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
-		unlink(part);
-		return -1;
-	}
-	return 0;
-}
-
 bool qa_blob_present(const char *data_dir, const uint8_t *sha256)
 {
 	char path[4096];
@@ -271,7 +215,7 @@ static int photo_written(const Innsync__PhotoRef *photo, const char *label, cons
 	char hex[2 * SHA256_LEN + 1];
 	hex_encode(photo->sha256.data, SHA256_LEN, hex);
 	if (json)
-		return qa_print_json(json_pack(
+		return cli_print_json(json_pack(
 		    "{s:s, s:s, s:s, s:I, s:s, s:s}", "photo", label, "status", "written", "sha256",
 		    hex, "size", (json_int_t)photo->size, "mime", photo->mime, "out", out));
 	printf("wrote %s (%s, %llu bytes, %s, sha256 %s)\n", out, label,
@@ -300,7 +244,7 @@ int qa_photo_out(struct qa_ctx *ctx, const Innsync__PhotoRef *photo, const char 
 			return cli_fail("%s: %s", label, err);
 	}
 	if (here == 1) {
-		if (qa_copy_blob(path, photo->sha256.data, out, err, sizeof err) != 0)
+		if (blob_copy_verified(path, photo->sha256.data, out, err, sizeof err) != 0)
 			return cli_fail("%s: %s", label, err);
 		return photo_written(photo, label, out, json);
 	}
@@ -309,7 +253,7 @@ int qa_photo_out(struct qa_ctx *ctx, const Innsync__PhotoRef *photo, const char 
 				"(innsync-branch run must be running and HQ reachable)",
 				label, (unsigned long long)wait_s);
 	if (json)
-		return qa_print_json(json_pack("{s:s, s:s, s:s}", "photo", label, "status",
+		return cli_print_json(json_pack("{s:s, s:s, s:s}", "photo", label, "status",
 					       "requested", "out", out));
 	printf("%s is not here yet: the agent (innsync-branch run) fetches it from HQ;\n"
 	       "run this again later, or add --wait SECONDS\n",

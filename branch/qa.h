@@ -31,12 +31,9 @@ void qa_ctx_close(struct qa_ctx *ctx);
  * if none arrived. Free with wire_free. */
 Innsync__Checklist *qa_inbox_checklist(sqlite3 *db, uint32_t version);
 
-/* Like cli_print_json, with scores printed as 83.3 rather than 83.299999. */
-int qa_print_json(json_t *value);
 
 /* Copies a stored blob to dst (dst.part, fsync, rename) after checking it
  * still hashes to sha256. 0, or -1 with a reason. */
-int qa_copy_blob(const char *src, const uint8_t *sha256, const char *dst, char *err, size_t errlen);
 
 /* Whether the blob is in this agent's store. */
 bool qa_blob_present(const char *data_dir, const uint8_t *sha256);

@@ -329,7 +329,7 @@ static int qa_start(struct qa_ctx *ctx, const struct qa_args *args)
 			"innsync-branch: warning: no checklist from HQ yet: item codes are not "
 			"checked and every category weighs 1\n");
 	if (args->json)
-		return qa_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "id", d.id, "site",
+		return cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "id", d.id, "site",
 					       d.site, "type", d.type, "inspector", d.inspector,
 					       "checklist_version", (json_int_t)d.checklist_version,
 					       "started_at", cli_json_time(d.started_at)));
@@ -491,7 +491,7 @@ static int qa_finding(struct qa_ctx *ctx, const struct qa_args *args)
 		return rc;
 	qa_finding_id_make(id, (size_t)count + 1, finding_id, sizeof finding_id);
 	if (args->json)
-		return qa_print_json(json_pack("{s:s, s:s, s:I, s:I}", "id", finding_id,
+		return cli_print_json(json_pack("{s:s, s:s, s:I, s:I}", "id", finding_id,
 					       "inspection", id, "n", (json_int_t)count + 1,
 					       "photos", (json_int_t)n_photos));
 	printf("%s\n", finding_id);
@@ -536,7 +536,7 @@ static int qa_score(struct qa_ctx *ctx, const struct qa_args *args)
 		return rc;
 	}
 	if (args->json)
-		return qa_print_json(json_pack("{s:s, s:s, s:i}", "inspection", d.id, "category",
+		return cli_print_json(json_pack("{s:s, s:s, s:i}", "inspection", d.id, "category",
 					       args->category, "score", (int)args->score));
 	printf("%s: %s scored %ld\n", d.id, args->category, args->score);
 	return CLI_OK;
@@ -810,7 +810,7 @@ static int print_sealed(const struct draft *d, struct sealed *s, bool json)
 	char record_id[QA_MAX_ID + 8];
 	snprintf(record_id, sizeof record_id, "qa/%s", d->id);
 	if (json)
-		return qa_print_json(json_pack(
+		return cli_print_json(json_pack(
 		    "{s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "id", d->id, "record", record_id, "site",
 		    d->site, "seq", (json_int_t)s->seq, "revision", (json_int_t)s->revision,
 		    "photos", (json_int_t)s->photos, "overall_score", s->overall));
@@ -1125,7 +1125,7 @@ static int qa_show(struct qa_ctx *ctx, const struct qa_args *args)
 	if (rc != CLI_OK)
 		return rc;
 	if (args->json)
-		return qa_print_json(out);
+		return cli_print_json(out);
 	print_known(out);
 	json_decref(out);
 	return CLI_OK;
@@ -1181,7 +1181,7 @@ static int qa_list(struct qa_ctx *ctx, const struct qa_args *args)
 		qa_view_destroy(&view);
 	}
 	if (args->json)
-		return qa_print_json(json_pack("{s:o, s:o}", "own", drafts, "received", received));
+		return cli_print_json(json_pack("{s:o, s:o}", "own", drafts, "received", received));
 	size_t i;
 	json_t *row;
 	json_array_foreach(drafts, i, row)
@@ -1219,7 +1219,7 @@ static int qa_checklist(struct qa_ctx *ctx, const struct qa_args *args)
 				(json_int_t)checklist->version, "items", items);
 	wire_free((ProtobufCMessage *)checklist);
 	if (args->json)
-		return qa_print_json(out);
+		return cli_print_json(out);
 	printf("checklist \"%s\" version %lld\n", json_string_value(json_object_get(out, "name")),
 	       (long long)json_integer_value(json_object_get(out, "version")));
 	size_t i;

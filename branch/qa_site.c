@@ -211,7 +211,7 @@ int branch_cmd_inbox(int argc, char **argv)
 	qa_view_destroy(&view);
 	qa_ctx_close(&ctx);
 	if (json)
-		return qa_print_json(inbox);
+		return cli_print_json(inbox);
 	print_inbox(inbox, all);
 	json_decref(inbox);
 	return CLI_OK;
@@ -461,7 +461,7 @@ static int rectify_run(struct qa_ctx *ctx, const struct rectify_args *args)
 	if (rc == CLI_OK)
 		rc = write_rectification(ctx, args, &body, &photos, record_id, &seq, &revision);
 	if (rc == CLI_OK && args->json)
-		rc = qa_print_json(json_pack(
+		rc = cli_print_json(json_pack(
 		    "{s:s, s:s, s:I, s:I, s:s, s:I}", "record", record_id, "finding", args->finding,
 		    "seq", (json_int_t)seq, "revision", (json_int_t)revision, "kind",
 		    args->done ? "done" : "plan", "photos", (json_int_t)photos.n));

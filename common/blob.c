@@ -2,10 +2,13 @@
  * sniffing both sides apply to photos. */
 #include "blob.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -69,4 +72,48 @@ int file_sha256(const char *path, uint8_t out[32], uint64_t *size)
 	if (ok && size != NULL)
 		*size = total;
 	return ok ? 0 : -1;
+}
+
+static int stream_copy(const char *src, const char *part)
+{
+	int in = open(src, O_RDONLY);
+	int out = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	static char buffer[64 * 1024];
+	ssize_t n = 0;
+	int rc = (in >= 0 && out >= 0) ? 0 : -1;
+	while (rc == 0 && (n = read(in, buffer, sizeof buffer)) > 0)
+		rc = write(out, buffer, (size_t)n) == n ? 0 : -1;
+	if (n < 0 || (out >= 0 && fsync(out) != 0))
+		rc = -1;
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+int blob_copy_verified(const char *src, const uint8_t *sha256, const char *dst, char *err,
+		       size_t errlen)
+{
+	uint8_t actual[32];
+	char part[4096];
+	if (file_sha256(src, actual, NULL) != 0) {
+		snprintf(err, errlen, "cannot read the stored photo %.300s", src);
+		return -1;
+	}
+	if (memcmp(actual, sha256, sizeof actual) != 0) {
+		snprintf(err, errlen, "the stored photo no longer matches its SHA-256 "
+				      "(run innsync-hq verify at HQ)");
+		return -1;
+	}
+	if (snprintf(part, sizeof part, "%s.part", dst) >= (int)sizeof part) {
+		snprintf(err, errlen, "--out path too long");
+		return -1;
+	}
+	if (stream_copy(src, part) != 0 || rename(part, dst) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
+		unlink(part);
+		return -1;
+	}
+	return 0;
 }

@@ -21,4 +21,9 @@ const char *image_sniff(const uint8_t *data, size_t len);
 /* SHA-256 of a whole file, streamed. 0 or -1. OUT: *size (may be NULL). */
 int file_sha256(const char *path, uint8_t out[32], uint64_t *size);
 
+/* Copies a stored blob to dst (through dst.part, fsync, rename) after
+ * checking that src still hashes to sha256. 0, or -1 with a reason. */
+int blob_copy_verified(const char *src, const uint8_t *sha256, const char *dst, char *err,
+		       size_t errlen);
+
 #endif

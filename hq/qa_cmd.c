@@ -195,21 +195,6 @@ static sqlite3 *open_store(const char *data)
 	return db;
 }
 
-/* Like cli_print_json, with scores printed as 83.3 rather than 83.299999. */
-static int print_json(json_t *value)
-{
-	if (value == NULL)
-		return cli_fail("out of memory building JSON output");
-	char *text =
-	    json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(value);
-	if (text == NULL)
-		return cli_fail("out of memory building JSON output");
-	puts(text);
-	free(text);
-	return CLI_OK;
-}
-
 static const char *default_actor(void)
 {
 	const char *user = getenv("USER");
@@ -326,7 +311,7 @@ static int checklist_set(int argc, char **argv)
 	if (rc == CLI_OK && args.json) {
 		json_t *out = checklist_json(checklist);
 		json_object_set_new(out, "sites", json_integer(sites));
-		rc = print_json(out);
+		rc = cli_print_json(out);
 	} else if (rc == CLI_OK) {
 		printf("checklist \"%s\" version %u published (%zu items) to %d sites\n",
 		       checklist->name, checklist->version, checklist->n_items, sites);
@@ -358,7 +343,7 @@ static int checklist_show(int argc, char **argv)
 	json_t *out = checklist_json(checklist);
 	wire_free((ProtobufCMessage *)checklist);
 	if (args.json)
-		return print_json(out);
+		return cli_print_json(out);
 	printf("checklist \"%s\" version %lld, published %s\n",
 	       json_string_value(json_object_get(out, "name")),
 	       (long long)json_integer_value(json_object_get(out, "version")),
@@ -433,7 +418,7 @@ static int qa_settings(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (args.json)
-		return print_json(json_pack("{s:I, s:I, s:I, s:I}", "plan_days",
+		return cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "plan_days",
 					    (json_int_t)d.plan_days, "critical_days",
 					    (json_int_t)d.severity_days[QA_CRITICAL], "major_days",
 					    (json_int_t)d.severity_days[QA_MAJOR], "minor_days",
@@ -465,7 +450,7 @@ static int qa_list(int argc, char **argv)
 	json_t *list = hq_qa_list_json(db, args.site, args.open, now_ms());
 	sqlite3_close(db);
 	if (args.json)
-		return print_json(list);
+		return cli_print_json(list);
 	printf("%-28s %-8s %-16s %-9s %-20s %7s %5s %7s %s\n", "INSPECTION", "SITE", "INSPECTOR",
 	       "TYPE", "RECEIVED", "OVERALL", "OPEN", "OVERDUE", "PHOTOS");
 	size_t i;
@@ -515,7 +500,7 @@ static int qa_show(int argc, char **argv)
 	if (view == NULL)
 		return cli_fail("%s", err);
 	if (args.json)
-		return print_json(view);
+		return cli_print_json(view);
 	hq_qa_print_inspection(view);
 	json_decref(view);
 	return CLI_OK;
@@ -523,47 +508,6 @@ static int qa_show(int argc, char **argv)
 
 /*---- qa photo --------------------------------------------------------------*/
 
-/* Copies src to dst (through dst.part, fsync, rename) after checking that
- * src still hashes to sha256. 0, or -1 with a reason. */
-static int copy_verified(const char *src, const uint8_t *sha256, const char *dst, char *err,
-			 size_t errlen)
-{
-	uint8_t actual[SHA256_LEN];
-	char part[4096];
-	if (file_sha256(src, actual, NULL) != 0) {
-		snprintf(err, errlen, "cannot read the stored photo %.300s", src);
-		return -1;
-	}
-	if (memcmp(actual, sha256, SHA256_LEN) != 0) {
-		snprintf(err, errlen,
-			 "the stored photo no longer matches its SHA-256 "
-			 "(run innsync-hq verify)");
-		return -1;
-	}
-	if (snprintf(part, sizeof part, "%s.part", dst) >= (int)sizeof part) {
-		snprintf(err, errlen, "--out path too long");
-		return -1;
-	}
-	int in = open(src, O_RDONLY), out = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	static char buffer[64 * 1024];
-	ssize_t n = 0;
-	int rc = (in >= 0 && out >= 0) ? 0 : -1;
-	while (rc == 0 && (n = read(in, buffer, sizeof buffer)) > 0)
-		rc = write(out, buffer, (size_t)n) == n ? 0 : -1;
-	if (n < 0 || (out >= 0 && fsync(out) != 0))
-		rc = -1;
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) != 0)
-		rc = -1;
-	if (rc == 0 && rename(part, dst) != 0)
-		rc = -1;
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
-		unlink(part);
-	}
-	return rc;
-}
 
 struct photo_row {
 	uint8_t sha256[SHA256_LEN];
@@ -637,12 +581,12 @@ static int qa_photo(int argc, char **argv)
 				(long long)photo.received, (long long)photo.size);
 	char path[4096], err[512], hex[2 * SHA256_LEN + 1];
 	if (hq_blob_path(args.data, photo.sha256, path, sizeof path) != 0 ||
-	    copy_verified(path, photo.sha256, args.out, err, sizeof err) != 0)
+	    blob_copy_verified(path, photo.sha256, args.out, err, sizeof err) != 0)
 		return cli_fail("photo %llu of %s: %s", (unsigned long long)n, args.positional[0],
 				err);
 	hex_encode(photo.sha256, SHA256_LEN, hex);
 	if (args.json)
-		return print_json(json_pack(
+		return cli_print_json(json_pack(
 		    "{s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "inspection", args.positional[0], "n",
 		    (json_int_t)n, "finding", photo.finding, "sha256", hex, "size",
 		    (json_int_t)photo.size, "mime", photo.mime, "out", args.out));
@@ -820,7 +764,7 @@ static int rectification_verify(int argc, char **argv)
 	}
 	rc = CLI_OK;
 	if (args.json)
-		rc = print_json(json_pack(
+		rc = cli_print_json(json_pack(
 		    "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o}", "finding", args.finding,
 		    "inspection", f.inspection, "site", f.site, "state", qa_state_name(next),
 		    "accepted", (int)decision.accepted, "note", args.note, "by",
@@ -852,7 +796,7 @@ static int rectification_list(int argc, char **argv)
 	json_t *list = hq_qa_findings_json(db, args.site, args.all, args.overdue, now_ms());
 	sqlite3_close(db);
 	if (args.json)
-		return print_json(list);
+		return cli_print_json(list);
 	printf("%-32s %-8s %-9s %-8s %-9s %-20s %s\n", "FINDING", "SITE", "CATEGORY", "SEVERITY",
 	       "STATE", "DUE", "");
 	size_t i;
