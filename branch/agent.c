@@ -367,6 +367,7 @@ static void handle_ack(struct agent *agent, const Innsync__Ack *ack)
 	if (upto > agent->hq_acked) {
 		agent->last_progress_mono = mono_ms();
 		agent->hq_acked = upto;
+		agent->last_upload_pick_mono = 0; /* its photos may go now */
 	}
 	agent->acked = new_acked;
 	if (agent->sent_upto < agent->hq_acked)
