@@ -60,6 +60,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "batch.h"
 #include "crypto.h"
 #include "util.h"
 #include "wire.h"
@@ -694,7 +695,7 @@ struct bench_stats {
 	uint64_t acked_records;
 	uint64_t batches_sent, send_eagain;
 	uint64_t refusals, errors, down_items, down_acks, welcomes;
-	int64_t sign_ns;     /* manifest packing + signing, agent side */
+	int64_t sign_ns;     /* manifest packing + signing + send, agent side */
 	int64_t late_ns_max; /* paced mode: how late a batch left */
 	uint64_t late_batches;
 	char first_problem[256];
@@ -1030,33 +1031,8 @@ static int agent_send_batch(struct bench_agent *agent, size_t n, struct bench_st
 		hashes[i].len = SHA256_LEN;
 		pointers[i] = &records[i];
 	}
-	Innsync__Manifest manifest = INNSYNC__MANIFEST__INIT;
-	manifest.agent = agent->id;
-	manifest.first_seq = first;
-	manifest.sha256 = hashes;
-	manifest.n_sha256 = n;
-	manifest.signed_at_ms = now_ms();
-	uint8_t *manifest_bytes = NULL;
-	size_t manifest_len = 0;
-	uint8_t sig[SIGNATURE_LEN];
-	if (wire_pack(&manifest.base, &manifest_bytes, &manifest_len) != 0 ||
-	    signing_key_sign(agent->key, manifest_bytes, manifest_len, sig) != 0) {
-		free(manifest_bytes);
-		return -1;
-	}
+	int rc = batch_send_signed(agent->socket, agent->id, agent->key, first, pointers, hashes, n);
 	stats->sign_ns += mono_ns() - start;
-	Innsync__RecordBatch batch = INNSYNC__RECORD_BATCH__INIT;
-	batch.manifest.data = manifest_bytes;
-	batch.manifest.len = manifest_len;
-	batch.manifest_signature.data = sig;
-	batch.manifest_signature.len = SIGNATURE_LEN;
-	batch.records = pointers;
-	batch.n_records = n;
-	Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
-	msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_BATCH;
-	msg.batch = &batch;
-	int rc = wire_send(agent->socket, &msg.base, ZMQ_DONTWAIT);
-	free(manifest_bytes);
 	if (rc != 0) {
 		if (errno == EAGAIN) {
 			stats->send_eagain++;
@@ -1445,7 +1421,7 @@ static void print_human(const struct bench_config *cfg, const struct hq_proc *hq
 	       r->p50_ms, r->p90_ms, r->p99_ms, r->max_ms, r->mean_ms);
 	printf("  HQ CPU:      %.2f s = %.1f us/record (%.2f cores busy on average)\n", r->hq_cpu_s,
 	       r->hq_us_per_record, r->hq_cores);
-	printf("  bench CPU:   %.2f s (manifest signing %.3f s, %llu batches, %llu EAGAIN)\n",
+	printf("  bench CPU:   %.2f s (manifest signing and send %.3f s, %llu batches, %llu EAGAIN)\n",
 	       r->bench_cpu_s, stats->sign_ns / 1e9, (unsigned long long)stats->batches_sent,
 	       (unsigned long long)stats->send_eagain);
 	printf("  machine:     %ld CPUs; other processes used %.2f CPU-s during the phase "

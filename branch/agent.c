@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "batch.h"
 #include "blob.h"
 #include "branch.h"
 #include "log.h"
@@ -209,38 +210,13 @@ static int send_batch(struct agent *agent)
 		n++;
 	}
 	sqlite3_reset(stmt);
-	if (n > 0 && rc == 0) {
-		Innsync__Manifest manifest = INNSYNC__MANIFEST__INIT;
-		manifest.agent = agent->id.agent_id;
-		manifest.first_seq = first;
-		manifest.sha256 = hashes;
-		manifest.n_sha256 = n;
-		manifest.signed_at_ms = now_ms();
-		uint8_t *manifest_bytes = NULL;
-		size_t manifest_len = 0;
-		uint8_t sig[SIGNATURE_LEN];
-		if (wire_pack(&manifest.base, &manifest_bytes, &manifest_len) != 0 ||
-		    signing_key_sign(agent->key, manifest_bytes, manifest_len, sig) != 0) {
-			rc = -1;
-		} else {
-			Innsync__RecordBatch batch = INNSYNC__RECORD_BATCH__INIT;
-			batch.manifest.data = manifest_bytes;
-			batch.manifest.len = manifest_len;
-			batch.manifest_signature.data = sig;
-			batch.manifest_signature.len = SIGNATURE_LEN;
-			batch.records = pointers;
-			batch.n_records = n;
-			Innsync__AgentMessage msg = INNSYNC__AGENT_MESSAGE__INIT;
-			msg.msg_case = INNSYNC__AGENT_MESSAGE__MSG_BATCH;
-			msg.batch = &batch;
-			if (send_message(agent, &msg) == 0) {
-				if (agent->sent_upto == agent->hq_acked)
-					agent->last_progress_mono = mono_ms();
-				agent->sent_upto = first + n - 1;
-				rc = 1;
-			}
-		}
-		free(manifest_bytes);
+	if (n > 0 && rc == 0 &&
+	    batch_send_signed(agent->socket, agent->id.agent_id, agent->key, first, pointers, hashes,
+			      n) == 0) {
+		if (agent->sent_upto == agent->hq_acked)
+			agent->last_progress_mono = mono_ms();
+		agent->sent_upto = first + n - 1;
+		rc = 1;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(copies[i]);
