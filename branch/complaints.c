@@ -46,11 +46,7 @@ static int parse_args(int argc, char **argv, const char *usage, struct complaint
 		default: return CLI_USAGE;
 		}
 	}
-	if (optind < argc)
-		args->id = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	return 0;
+	return fb_positionals(argc, argv, &args->id, 1, NULL);
 }
 
 /* What the site wrote about one complaint. */
@@ -123,10 +119,10 @@ static int cmd_list(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	struct fb_inbox inbox;
-	if (fb_inbox_load(agent.db, agent.id.first_site, INNSYNC__DOWN_KIND__DOWN_KIND_COMPLAINT,
-			  &inbox) != 0) {
+	rc = fb_agent_inbox(&agent, INNSYNC__DOWN_KIND__DOWN_KIND_COMPLAINT, &inbox);
+	if (rc != CLI_OK) {
 		fb_agent_close(&agent);
-		return cli_fail("cannot read what HQ sent");
+		return rc;
 	}
 	json_t *list = json_array();
 	for (size_t i = 0; i < inbox.n; i++) {
@@ -141,14 +137,8 @@ static int cmd_list(int argc, char **argv)
 	fb_agent_close(&agent);
 	if (args.json)
 		return cli_print_json(list);
-	size_t index;
-	json_t *c;
-	json_array_foreach(list, index, c)
-		print_complaint(c);
-	if (json_array_size(list) == 0)
-		printf("no %scomplaints\n", args.all ? "" : "open ");
-	json_decref(list);
-	return CLI_OK;
+	return fb_print_list(list, print_complaint,
+			     args.all ? "no complaints" : "no open complaints");
 }
 
 /* The complaint id as HQ sent it, or NULL. */
@@ -201,9 +191,7 @@ static int cmd_respond(int argc, char **argv)
 	char record_id[160];
 	uint64_t seq = 0;
 	unsigned revision = 0;
-	if (fb_inbox_load(agent.db, agent.id.first_site, INNSYNC__DOWN_KIND__DOWN_KIND_COMPLAINT,
-			  &inbox) != 0)
-		rc = cli_fail("cannot read what HQ sent");
+	rc = fb_agent_inbox(&agent, INNSYNC__DOWN_KIND__DOWN_KIND_COMPLAINT, &inbox);
 	if (rc == CLI_OK)
 		rc = check_respond(&agent, &args, &inbox, &st);
 	if (rc != CLI_OK)

@@ -42,16 +42,10 @@ static int parse_args(int argc, char **argv, const char *usage, struct evaluatio
 		default: return CLI_USAGE;
 		}
 	}
-	while (optind < argc && args->n_positional < 2)
-		args->positional[args->n_positional++] = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	char err[256];
-	if (args->author != NULL &&
-	    feedback_text_check("--author", args->author, FEEDBACK_MAX_NAME, false, err,
-				sizeof err) != 0)
-		return cli_usage("%s", err);
-	return 0;
+	int rc = fb_positionals(argc, argv, args->positional, 2, &args->n_positional);
+	if (rc != 0)
+		return rc;
+	return fb_check_reason_author(NULL, args->author);
 }
 
 /* The latest copy of round id HQ sent, or NULL. */
@@ -105,14 +99,6 @@ static void print_round(json_t *round)
 		       json_string_value(json_object_get(item, "text")));
 }
 
-static int load_rounds(struct fb_agent *agent, struct fb_inbox *inbox)
-{
-	if (fb_inbox_load(agent->db, agent->id.first_site,
-			  INNSYNC__DOWN_KIND__DOWN_KIND_EVALUATION_ROUND, inbox) != 0)
-		return cli_fail("cannot read what HQ sent");
-	return CLI_OK;
-}
-
 /* list (round NULL) or show ROUND. */
 static int list_or_show(const struct evaluation_args *args, const char *round_id)
 {
@@ -122,7 +108,7 @@ static int list_or_show(const struct evaluation_args *args, const char *round_id
 		return rc;
 	struct fb_inbox inbox = { 0 };
 	json_t *list = json_array();
-	rc = load_rounds(&agent, &inbox);
+	rc = fb_agent_inbox(&agent, INNSYNC__DOWN_KIND__DOWN_KIND_EVALUATION_ROUND, &inbox);
 	for (size_t i = 0; rc == CLI_OK && i < inbox.n; i++) {
 		const Innsync__EvaluationRound *round = inbox.items[i].body->evaluation_round;
 		if (round == NULL || find_round(&inbox, round->id) != round ||
@@ -143,14 +129,7 @@ static int list_or_show(const struct evaluation_args *args, const char *round_id
 		json_decref(list);
 		return cli_print_json(out);
 	}
-	size_t index;
-	json_t *round;
-	json_array_foreach(list, index, round)
-		print_round(round);
-	if (json_array_size(list) == 0)
-		printf("no evaluation rounds received from HQ\n");
-	json_decref(list);
-	return CLI_OK;
+	return fb_print_list(list, print_round, "no evaluation rounds received from HQ");
 }
 
 static int cmd_list(int argc, char **argv, bool show)
@@ -308,7 +287,7 @@ static int cmd_answer(int argc, char **argv)
 	Innsync__EvaluationAnswer *answer = NULL;
 	const Innsync__EvaluationRound *round = NULL;
 	char err[512];
-	rc = load_rounds(&agent, &inbox);
+	rc = fb_agent_inbox(&agent, INNSYNC__DOWN_KIND__DOWN_KIND_EVALUATION_ROUND, &inbox);
 	if (rc == CLI_OK) {
 		round = find_round(&inbox, args.positional[0]);
 		if (round == NULL)

@@ -4,6 +4,7 @@
  * outbox, and appending a signed record in one transaction. The feedback
  * module keeps no tables of its own: everything is derived from the inbox
  * and the outbox when a command runs. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,49 @@ int fb_append(struct fb_agent *agent, const char *record_id, Innsync__RecordKind
 		return cli_fail("cannot write the outbox (a record is limited to %d bytes)",
 				WIRE_MAX_RECORD_BODY);
 	}
+	return CLI_OK;
+}
+
+int fb_positionals(int argc, char **argv, const char **positional, size_t max, size_t *n)
+{
+	size_t taken = 0;
+	while (optind < argc && taken < max)
+		positional[taken++] = argv[optind++];
+	if (n != NULL)
+		*n = taken;
+	if (optind < argc)
+		return cli_usage("unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+int fb_check_reason_author(const char *reason, const char *author)
+{
+	char err[256];
+	if (reason != NULL &&
+	    feedback_text_check("--reason", reason, 1000, false, err, sizeof err) != 0)
+		return cli_usage("%s", err);
+	if (author != NULL &&
+	    feedback_text_check("--author", author, FEEDBACK_MAX_NAME, false, err, sizeof err) != 0)
+		return cli_usage("%s", err);
+	return 0;
+}
+
+int fb_agent_inbox(struct fb_agent *agent, Innsync__DownKind kind, struct fb_inbox *inbox)
+{
+	if (fb_inbox_load(agent->db, agent->id.first_site, kind, inbox) != 0)
+		return cli_fail("cannot read what HQ sent");
+	return CLI_OK;
+}
+
+int fb_print_list(json_t *list, void (*print)(json_t *item), const char *empty)
+{
+	size_t index;
+	json_t *item;
+	json_array_foreach(list, index, item)
+		print(item);
+	if (json_array_size(list) == 0)
+		printf("%s\n", empty);
+	json_decref(list);
 	return CLI_OK;
 }
 

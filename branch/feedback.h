@@ -59,6 +59,19 @@ int fb_append(struct fb_agent *agent, const char *record_id, Innsync__RecordKind
 	      const char *author, const char *reason, Innsync__RecordBody *body, uint64_t *seq,
 	      unsigned *revision);
 
+/* After getopt: takes up to max positional arguments into positional
+ * (count in *n when not NULL) and refuses any further one. 0 or CLI_USAGE. */
+int fb_positionals(int argc, char **argv, const char **positional, size_t max, size_t *n);
+/* Checks the optional --reason and --author texts (NULL: not given).
+ * 0 or CLI_USAGE after printing why. */
+int fb_check_reason_author(const char *reason, const char *author);
+/* Loads what HQ sent the agent's site of kind; prints why not. CLI_OK or
+ * CLI_FAIL. */
+int fb_agent_inbox(struct fb_agent *agent, Innsync__DownKind kind, struct fb_inbox *inbox);
+/* Prints each item of list with print, or the line empty when there are
+ * none; frees list. Returns CLI_OK. */
+int fb_print_list(json_t *list, void (*print)(json_t *item), const char *empty);
+
 /* $USER, or "site staff". */
 const char *fb_default_author(void);
 /* Reads a file of at most FEEDBACK_MAX_FILE_BYTES; prints why not. */

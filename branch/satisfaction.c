@@ -45,21 +45,12 @@ static int parse_args(int argc, char **argv, const char *usage, struct satisfact
 		default: return CLI_USAGE;
 		}
 	}
-	if (optind < argc)
-		args->file = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	char err[256];
+	int rc = fb_positionals(argc, argv, &args->file, 1, NULL);
+	if (rc != 0)
+		return rc;
 	if (args->period != NULL && feedback_parse_period(args->period) != 0)
 		return cli_usage("--period must be YYYY-MM (got \"%s\")", args->period);
-	if (args->reason != NULL &&
-	    feedback_text_check("--reason", args->reason, 1000, false, err, sizeof err) != 0)
-		return cli_usage("%s", err);
-	if (args->author != NULL &&
-	    feedback_text_check("--author", args->author, FEEDBACK_MAX_NAME, false, err,
-				sizeof err) != 0)
-		return cli_usage("%s", err);
-	return 0;
+	return fb_check_reason_author(args->reason, args->author);
 }
 
 /* means, responses and NPS of a report, as HQ will show them. */
@@ -169,6 +160,21 @@ done:
 	return rc;
 }
 
+static void print_month(json_t *item)
+{
+	json_t *sent = json_object_get(item, "sent");
+	printf("%s  %5lld responses  NPS %4lld  revision %lld %s%s%s\n",
+	       json_string_value(json_object_get(item, "period")),
+	       (long long)json_integer_value(json_object_get(item, "responses")),
+	       (long long)json_integer_value(json_object_get(item, "nps")),
+	       (long long)json_integer_value(json_object_get(sent, "revision")),
+	       json_string_value(json_object_get(sent, "state")),
+	       json_object_get(sent, "reason") ? ": " : "",
+	       json_object_get(sent, "reason")
+		       ? json_string_value(json_object_get(sent, "reason"))
+		       : "");
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	struct satisfaction_args args = { 0 };
@@ -208,25 +214,7 @@ static int cmd_list(int argc, char **argv)
 	fb_agent_close(&agent);
 	if (args.json)
 		return cli_print_json(list);
-	size_t index;
-	json_t *item;
-	json_array_foreach(list, index, item) {
-		json_t *sent = json_object_get(item, "sent");
-		printf("%s  %5lld responses  NPS %4lld  revision %lld %s%s%s\n",
-		       json_string_value(json_object_get(item, "period")),
-		       (long long)json_integer_value(json_object_get(item, "responses")),
-		       (long long)json_integer_value(json_object_get(item, "nps")),
-		       (long long)json_integer_value(json_object_get(sent, "revision")),
-		       json_string_value(json_object_get(sent, "state")),
-		       json_object_get(sent, "reason") ? ": " : "",
-		       json_object_get(sent, "reason")
-			       ? json_string_value(json_object_get(sent, "reason"))
-			       : "");
-	}
-	if (json_array_size(list) == 0)
-		printf("no survey results sent yet\n");
-	json_decref(list);
-	return CLI_OK;
+	return fb_print_list(list, print_month, "no survey results sent yet");
 }
 
 int branch_cmd_satisfaction(int argc, char **argv)

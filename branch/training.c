@@ -47,19 +47,10 @@ static int parse_args(int argc, char **argv, const char *usage, struct training_
 		default: return CLI_USAGE;
 		}
 	}
-	while (optind < argc && args->n_positional < 2)
-		args->positional[args->n_positional++] = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	char err[256];
-	if (args->reason != NULL &&
-	    feedback_text_check("--reason", args->reason, 1000, false, err, sizeof err) != 0)
-		return cli_usage("%s", err);
-	if (args->author != NULL &&
-	    feedback_text_check("--author", args->author, FEEDBACK_MAX_NAME, false, err,
-				sizeof err) != 0)
-		return cli_usage("%s", err);
-	return 0;
+	int rc = fb_positionals(argc, argv, args->positional, 2, &args->n_positional);
+	if (rc != 0)
+		return rc;
+	return fb_check_reason_author(args->reason, args->author);
 }
 
 /* The latest and the previous revision of plan id received (NULL if none). */
@@ -187,10 +178,10 @@ static int cmd_list(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	struct fb_inbox inbox;
-	if (fb_inbox_load(agent.db, agent.id.first_site, INNSYNC__DOWN_KIND__DOWN_KIND_TRAINING_PLAN,
-			  &inbox) != 0) {
+	rc = fb_agent_inbox(&agent, INNSYNC__DOWN_KIND__DOWN_KIND_TRAINING_PLAN, &inbox);
+	if (rc != CLI_OK) {
 		fb_agent_close(&agent);
-		return cli_fail("cannot read what HQ sent");
+		return rc;
 	}
 	json_t *list = json_array();
 	for (size_t i = 0; i < inbox.n; i++) {
@@ -206,14 +197,9 @@ static int cmd_list(int argc, char **argv)
 	fb_agent_close(&agent);
 	if (args.json)
 		return cli_print_json(list);
-	size_t index;
-	json_t *plan;
-	json_array_foreach(list, index, plan)
-		print_plan(plan);
-	if (json_array_size(list) == 0)
-		printf("no training plans received from HQ%s\n", args.plan ? " with that id" : "");
-	json_decref(list);
-	return CLI_OK;
+	return fb_print_list(list, print_plan,
+			     args.plan ? "no training plans received from HQ with that id"
+				       : "no training plans received from HQ");
 }
 
 /* Loads the inbox and finds the plan; prints why not. */
@@ -221,9 +207,9 @@ static int plan_from_inbox(struct fb_agent *agent, const char *id, struct fb_inb
 			   const Innsync__TrainingPlan **latest)
 {
 	const Innsync__TrainingPlan *previous;
-	if (fb_inbox_load(agent->db, agent->id.first_site,
-			  INNSYNC__DOWN_KIND__DOWN_KIND_TRAINING_PLAN, inbox) != 0)
-		return cli_fail("cannot read what HQ sent");
+	int rc = fb_agent_inbox(agent, INNSYNC__DOWN_KIND__DOWN_KIND_TRAINING_PLAN, inbox);
+	if (rc != CLI_OK)
+		return rc;
 	find_plan(inbox, id, latest, &previous);
 	if (*latest == NULL)
 		return cli_fail("plan: %s has not been received from HQ (see innsync-branch training "

@@ -401,6 +401,22 @@ static int json_list(const json_t *object, const char *key, size_t max, json_t *
 	return 0;
 }
 
+/* An optional member key naming what the file is for must be want;
+ * refuses "<key>: the file <verb> <found>, not <want>" (found: the member,
+ * or other when it is not a string). */
+static int json_same_id(const json_t *object, const char *key, const char *want,
+			const char *verb, const char *other, char *err, size_t errlen)
+{
+	json_t *value = json_object_get(object, key);
+	if (value == NULL || (json_is_string(value) && strcmp(json_string_value(value), want) == 0))
+		return 0;
+	char shown[QUOTE_SIZE];
+	return refuse(err, errlen, "%s: the file %s %s, not %s", key, verb,
+		      json_is_string(value) ? quote(json_string_value(value), shown, sizeof shown)
+					    : other,
+		      want);
+}
+
 /* Allocates a repeated field's array of n pointers (n_items stays 0 and is
  * raised as items are attached, so that free_unpacked frees a partial list). */
 static void *new_list(size_t n)
@@ -452,6 +468,25 @@ static int csv_header(const struct csv_table *table, const char *const *columns,
 	if (table->n_records == 1)
 		return refuse(err, errlen, "line %zu: the file has a header but no rows",
 			      header->line + 1);
+	return 0;
+}
+
+/* Parses a file of at most FEEDBACK_MAX_FILE_BYTES whose header names
+ * columns. OUT: *table (caller destroys; NULL on failure). 0 or -1. */
+static int csv_load(const char *text, size_t len, const struct csv_limits *limits,
+		    const char *const *columns, size_t n, struct csv_table **table, char *err,
+		    size_t errlen)
+{
+	*table = NULL;
+	if (len > FEEDBACK_MAX_FILE_BYTES)
+		return refuse(err, errlen, "the file is larger than %d bytes",
+			      FEEDBACK_MAX_FILE_BYTES);
+	if (csv_parse(text, len, limits, table, err, errlen) != 0)
+		return -1;
+	if (csv_header(*table, columns, n, err, errlen) != 0) {
+		csv_table_destroy(table);
+		return -1;
+	}
 	return 0;
 }
 
@@ -946,16 +981,11 @@ int training_results_from_csv(const char *text, size_t len, const Innsync__Train
 	*out = NULL;
 	struct csv_table *table = NULL;
 	struct csv_limits limits = { TRAINING_MAX_RESULTS + 1, 32, 1024 };
-	if (len > FEEDBACK_MAX_FILE_BYTES)
-		return refuse(err, errlen, "the file is larger than %d bytes",
-			      FEEDBACK_MAX_FILE_BYTES);
-	if (csv_parse(text, len, &limits, &table, err, errlen) != 0)
+	if (csv_load(text, len, &limits, result_columns, RESULT_COLUMNS, &table, err, errlen) != 0)
 		return -1;
 	Innsync__TrainingResults *results = NULL;
 	size_t *lines = NULL;
 	int rc = -1;
-	if (csv_header(table, result_columns, RESULT_COLUMNS, err, errlen) != 0)
-		goto done;
 	results = new_results(plan, table->n_records - 1);
 	lines = calloc(table->n_records, sizeof *lines);
 	if (results == NULL || lines == NULL) {
@@ -1040,19 +1070,10 @@ int training_results_from_json(const char *text, size_t len, const Innsync__Trai
 	Innsync__TrainingResults *results = NULL;
 	json_t *list = NULL;
 	int rc = -1;
-	json_t *plan_id = json_object_get(root, "plan");
 	if (known_keys(root, results_keys, "", err, errlen) != 0 ||
-	    json_list(root, "results", TRAINING_MAX_RESULTS, &list, err, errlen) != 0)
+	    json_list(root, "results", TRAINING_MAX_RESULTS, &list, err, errlen) != 0 ||
+	    json_same_id(root, "plan", plan->id, "is for", "another plan", err, errlen) != 0)
 		goto done;
-	if (plan_id != NULL && (!json_is_string(plan_id) ||
-				strcmp(json_string_value(plan_id), plan->id) != 0)) {
-		char shown[QUOTE_SIZE];
-		refuse(err, errlen, "plan: the file is for %s, not %s",
-		       json_is_string(plan_id) ? quote(json_string_value(plan_id), shown, sizeof shown)
-					       : "another plan",
-		       plan->id);
-		goto done;
-	}
 	results = new_results(plan, json_array_size(list));
 	if (results == NULL) {
 		refuse(err, errlen, "out of memory");
@@ -1307,6 +1328,20 @@ static int set_period(Innsync__SatisfactionReport *report, const char *period, c
 	return 0;
 }
 
+/* Sets report->period from period, or from the month of the first
+ * response r, whose date must be a date. */
+static int period_from_first(Innsync__SatisfactionReport *report, const char *period,
+			     const Innsync__SurveyResponse *r, const char *prefix, char *err,
+			     size_t errlen)
+{
+	int64_t day;
+	char shown[QUOTE_SIZE];
+	if (feedback_parse_date(r->date, &day) != 0)
+		return refuse(err, errlen, "%sdate: %s is not a date (want YYYY-MM-DD)", prefix,
+			      quote(r->date, shown, sizeof shown));
+	return set_period(report, period, r->date, err, errlen);
+}
+
 static int response_from_row(const struct csv_record *row, Innsync__SurveyResponse *r,
 			     char *err, size_t errlen)
 {
@@ -1347,15 +1382,10 @@ int satisfaction_from_csv(const char *text, size_t len, const char *period,
 	*out = NULL;
 	struct csv_table *table = NULL;
 	struct csv_limits limits = { SURVEY_MAX_RESPONSES + 1, 32, FEEDBACK_MAX_COMMENT * 2 };
-	if (len > FEEDBACK_MAX_FILE_BYTES)
-		return refuse(err, errlen, "the file is larger than %d bytes",
-			      FEEDBACK_MAX_FILE_BYTES);
-	if (csv_parse(text, len, &limits, &table, err, errlen) != 0)
+	if (csv_load(text, len, &limits, survey_columns, SURVEY_COLUMNS, &table, err, errlen) != 0)
 		return -1;
 	Innsync__SatisfactionReport *report = NULL;
 	int rc = -1;
-	if (csv_header(table, survey_columns, SURVEY_COLUMNS, err, errlen) != 0)
-		goto done;
 	report = new_report(table->n_records - 1);
 	if (report == NULL) {
 		refuse(err, errlen, "out of memory");
@@ -1372,17 +1402,8 @@ int satisfaction_from_csv(const char *text, size_t len, const char *period,
 		}
 		if (response_from_row(row, r, err, errlen) != 0)
 			goto done;
-		if (i == 1) {
-			int64_t day;
-			char shown[QUOTE_SIZE];
-			if (feedback_parse_date(r->date, &day) != 0) {
-				refuse(err, errlen, "%sdate: %s is not a date (want YYYY-MM-DD)", prefix,
-				       quote(r->date, shown, sizeof shown));
-				goto done;
-			}
-			if (set_period(report, period, r->date, err, errlen) != 0)
-				goto done;
-		}
+		if (i == 1 && period_from_first(report, period, r, prefix, err, errlen) != 0)
+			goto done;
 		if (check_response(r, report->period, prefix, err, errlen) != 0)
 			goto done;
 	}
@@ -1445,14 +1466,8 @@ static int responses_from_json(const json_t *list, const char *period,
 			return refuse(err, errlen, "out of memory");
 		if (response_from_json(value, prefix, r, err, errlen) != 0)
 			return -1;
-		if (index > 0 || report->period != protobuf_c_empty_string)
-			continue;
-		int64_t day;
-		char shown[QUOTE_SIZE];
-		if (feedback_parse_date(r->date, &day) != 0)
-			return refuse(err, errlen, "%sdate: %s is not a date (want YYYY-MM-DD)",
-				      prefix, quote(r->date, shown, sizeof shown));
-		if (set_period(report, period, r->date, err, errlen) != 0)
+		if (index == 0 && report->period == protobuf_c_empty_string &&
+		    period_from_first(report, period, r, prefix, err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -1936,24 +1951,15 @@ int evaluation_answer_from_json(const char *text, size_t len,
 	Innsync__EvaluationAnswer *answer = malloc(sizeof *answer);
 	json_t *list = NULL;
 	int rc = -1;
-	json_t *round_id = json_object_get(root, "round");
 	if (answer == NULL) {
 		refuse(err, errlen, "out of memory");
 		goto done;
 	}
 	innsync__evaluation_answer__init(answer);
 	if (known_keys(root, answer_keys, "", err, errlen) != 0 ||
-	    json_list(root, "answers", EVALUATION_MAX_ITEMS, &list, err, errlen) != 0)
+	    json_list(root, "answers", EVALUATION_MAX_ITEMS, &list, err, errlen) != 0 ||
+	    json_same_id(root, "round", round->id, "answers", "another round", err, errlen) != 0)
 		goto done;
-	if (round_id != NULL && (!json_is_string(round_id) ||
-				 strcmp(json_string_value(round_id), round->id) != 0)) {
-		char shown[QUOTE_SIZE];
-		refuse(err, errlen, "round: the file answers %s, not %s",
-		       json_is_string(round_id) ? quote(json_string_value(round_id), shown, sizeof shown)
-						: "another round",
-		       round->id);
-		goto done;
-	}
 	answer->round = strdup(round->id);
 	answer->answers = new_list(json_array_size(list));
 	if (answer->round == NULL || answer->answers == NULL) {

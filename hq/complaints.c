@@ -147,11 +147,7 @@ static int parse_args(int argc, char **argv, const char *usage, struct complaint
 		default: return CLI_USAGE;
 		}
 	}
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	if (args->data == NULL)
-		return cli_usage("--data DIR is required");
-	return 0;
+	return fb_args_rest(argc, argv, NULL, args->data);
 }
 
 /* The site's region into out. 1 found, 0 no such site, -1 error. */
@@ -379,12 +375,7 @@ static int cmd_list(int argc, char **argv)
 		else
 			print_complaint(stmt, late);
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	if (args.json)
-		return cli_print_json(list);
-	json_decref(list);
-	return CLI_OK;
+	return fb_list_done(db, stmt, list, args.json);
 }
 
 static int set_setting(sqlite3 *db, const char *key, const char *value)

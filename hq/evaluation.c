@@ -30,25 +30,10 @@ static int load_round(struct hq_daemon *hq, const char *round_id, const char *si
 	static const char sql[] =
 		"SELECT r.body, EXISTS (SELECT 1 FROM evaluation_targets t WHERE t.round = r.id"
 		"  AND t.site = ?2) FROM evaluation_rounds r WHERE r.id = ?1";
-	sqlite3_stmt *stmt = hq_statement(hq, sql);
-	*round = NULL;
-	*targeted = false;
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, round_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, site, -1, SQLITE_STATIC);
-	int rc = 0;
-	int step = sqlite3_step(stmt);
-	if (step == SQLITE_ROW) {
-		*round = (Innsync__EvaluationRound *)wire_unpack(
-			&innsync__evaluation_round__descriptor, sqlite3_column_blob(stmt, 0),
-			(size_t)sqlite3_column_bytes(stmt, 0));
-		*targeted = sqlite3_column_int(stmt, 1) != 0;
-		rc = *round != NULL ? 1 : -1;
-	} else if (step != SQLITE_DONE) {
-		rc = -1;
-	}
-	sqlite3_reset(stmt);
+	ProtobufCMessage *msg = NULL;
+	int rc = fb_load_targeted(hq, sql, &innsync__evaluation_round__descriptor, round_id, site,
+				  &msg, targeted);
+	*round = (Innsync__EvaluationRound *)msg;
 	return rc;
 }
 
@@ -182,13 +167,7 @@ static int parse_args(int argc, char **argv, const char *usage, struct evaluatio
 		default: return CLI_USAGE;
 		}
 	}
-	if (optind < argc)
-		args->arg = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	if (args->data == NULL)
-		return cli_usage("--data DIR is required");
-	return 0;
+	return fb_args_rest(argc, argv, &args->arg, args->data);
 }
 
 /* The current form and its version (0 and NULL when none was set). */
@@ -201,19 +180,13 @@ static int current_form(sqlite3 *db, Innsync__EvaluationRound **form, long long 
 			  "SELECT version, body FROM evaluation_forms ORDER BY version DESC LIMIT 1",
 			  &stmt) != 0)
 		return -1;
-	int rc = 0;
-	int step = sqlite3_step(stmt);
-	if (step == SQLITE_ROW) {
+	ProtobufCMessage *msg = NULL;
+	int rc = fb_step_message(stmt, 1, &innsync__evaluation_round__descriptor, &msg);
+	*form = (Innsync__EvaluationRound *)msg;
+	if (rc == 1)
 		*version = sqlite3_column_int64(stmt, 0);
-		*form = (Innsync__EvaluationRound *)wire_unpack(
-			&innsync__evaluation_round__descriptor, sqlite3_column_blob(stmt, 1),
-			(size_t)sqlite3_column_bytes(stmt, 1));
-		rc = *form != NULL ? 0 : -1;
-	} else if (step != SQLITE_DONE) {
-		rc = -1;
-	}
 	sqlite3_finalize(stmt);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static json_t *items_json(const Innsync__EvaluationRound *form)
@@ -571,12 +544,7 @@ static int cmd_round_list(int argc, char **argv)
 			       sqlite3_column_int(stmt, 3), sqlite3_column_int(stmt, 4),
 			       sqlite3_column_int(stmt, 5));
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	if (args.json)
-		return cli_print_json(list);
-	json_decref(list);
-	return CLI_OK;
+	return fb_list_done(db, stmt, list, args.json);
 }
 
 /*---- Commands: the report ----------------------------------------------*/
@@ -613,10 +581,9 @@ static int load_report_round(sqlite3 *db, const char *id, struct report *r)
 	if (store_prepare(db, "SELECT body FROM evaluation_rounds WHERE id = ?", &stmt) != 0)
 		return cli_fail("cannot read the round");
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		r->round = (Innsync__EvaluationRound *)wire_unpack(
-			&innsync__evaluation_round__descriptor, sqlite3_column_blob(stmt, 0),
-			(size_t)sqlite3_column_bytes(stmt, 0));
+	ProtobufCMessage *msg = NULL;
+	fb_step_message(stmt, 0, &innsync__evaluation_round__descriptor, &msg);
+	r->round = (Innsync__EvaluationRound *)msg;
 	sqlite3_finalize(stmt);
 	if (r->round == NULL)
 		return cli_fail("no evaluation round %s (see innsync-hq evaluation round list)", id);

@@ -2,6 +2,7 @@
  * the site records of training, satisfaction, complaints and evaluations to
  * the file that holds their rules (training.c, satisfaction.c,
  * complaints.c, evaluation.c). Also the helpers their staff commands share. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "feedback.h"
 #include "store.h"
 #include "util.h"
+#include "wire.h"
 
 static const char *const feedback_migrations[] = {
 	/* 1: training, satisfaction, complaints, evaluations */
@@ -139,6 +141,37 @@ int hq_feedback_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq
 	}
 }
 
+int fb_step_message(sqlite3_stmt *stmt, int column, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **msg)
+{
+	*msg = NULL;
+	int step = sqlite3_step(stmt);
+	if (step == SQLITE_DONE)
+		return 0;
+	if (step != SQLITE_ROW)
+		return -1;
+	*msg = wire_unpack(desc, sqlite3_column_blob(stmt, column),
+			   (size_t)sqlite3_column_bytes(stmt, column));
+	return *msg != NULL ? 1 : -1;
+}
+
+int fb_load_targeted(struct hq_daemon *hq, const char *sql, const ProtobufCMessageDescriptor *desc,
+		     const char *id, const char *site, ProtobufCMessage **msg, bool *targeted)
+{
+	sqlite3_stmt *stmt = hq_statement(hq, sql);
+	*msg = NULL;
+	*targeted = false;
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, site, -1, SQLITE_STATIC);
+	int rc = fb_step_message(stmt, 0, desc, msg);
+	if (rc == 1)
+		*targeted = sqlite3_column_int(stmt, 1) != 0;
+	sqlite3_reset(stmt);
+	return rc;
+}
+
 bool fb_record_id_is(const Innsync__RecordBody *body, const char *prefix, const char *key,
 		     struct verdict *v)
 {
@@ -165,6 +198,27 @@ sqlite3 *fb_open_store(const char *data_dir)
 		return NULL;
 	}
 	return db;
+}
+
+int fb_args_rest(int argc, char **argv, const char **positional, const char *data)
+{
+	if (positional != NULL && optind < argc)
+		*positional = argv[optind++];
+	if (optind < argc)
+		return cli_usage("unexpected argument \"%s\"", argv[optind]);
+	if (data == NULL)
+		return cli_usage("--data DIR is required");
+	return 0;
+}
+
+int fb_list_done(sqlite3 *db, sqlite3_stmt *stmt, json_t *list, bool json)
+{
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	if (json)
+		return cli_print_json(list);
+	json_decref(list);
+	return CLI_OK;
 }
 
 const char *fb_column_text(sqlite3_stmt *stmt, int column)

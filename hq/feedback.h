@@ -29,6 +29,13 @@ void hq_evaluation_check(struct hq_daemon *hq, const struct hq_site_head *site,
 int hq_evaluation_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 			const Innsync__RecordBody *body);
 
+/* Runs sql with (?1 id, ?2 site) on the daemon's cached statement; the row
+ * is (body blob of type desc, targeted flag). Returns 1 found, 0 no such id,
+ * -1 error. OUT: *msg (caller frees with wire_free; NULL unless found),
+ * *targeted. */
+int fb_load_targeted(struct hq_daemon *hq, const char *sql, const ProtobufCMessageDescriptor *desc,
+		     const char *id, const char *site, ProtobufCMessage **msg, bool *targeted);
+
 /* Refuses (INVALID) a record whose id is not prefix/<site>/<key>. Returns
  * true when it matches. */
 bool fb_record_id_is(const Innsync__RecordBody *body, const char *prefix, const char *key,
@@ -38,6 +45,18 @@ bool fb_record_id_is(const Innsync__RecordBody *body, const char *prefix, const 
 
 /* Opens DIR/hq.db or prints why not (usage when dir is NULL). NULL on failure. */
 sqlite3 *fb_open_store(const char *data_dir);
+/* Steps stmt once; on a row unpacks the blob in column as desc (the row
+ * stays current for the caller's other columns). Returns 1 row unpacked,
+ * 0 no row, -1 error or unreadable blob. OUT: *msg (NULL unless 1; caller
+ * frees with wire_free). */
+int fb_step_message(sqlite3_stmt *stmt, int column, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **msg);
+/* After getopt: takes one positional argument into *positional (when not
+ * NULL), refuses any further one, and requires --data. 0 or CLI_USAGE. */
+int fb_args_rest(int argc, char **argv, const char **positional, const char *data);
+/* Ends a listing command: finalizes stmt, closes db, then prints list as
+ * JSON (when json) or frees it. Returns CLI_OK or the printer's code. */
+int fb_list_done(sqlite3 *db, sqlite3_stmt *stmt, json_t *list, bool json);
 /* A column's text, "" for NULL. */
 const char *fb_column_text(sqlite3_stmt *stmt, int column);
 /* Reads a file of at most FEEDBACK_MAX_FILE_BYTES; prints why not. */

@@ -193,10 +193,5 @@ int hq_cmd_satisfaction(int argc, char **argv)
 		else
 			print_row(stmt);
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	if (json)
-		return cli_print_json(list);
-	json_decref(list);
-	return CLI_OK;
+	return fb_list_done(db, stmt, list, json);
 }

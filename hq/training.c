@@ -32,25 +32,10 @@ static int load_plan_for_site(struct hq_daemon *hq, const char *plan_id, const c
 		"SELECT p.body, EXISTS (SELECT 1 FROM publication_sites s"
 		"  WHERE s.publication = 'training/' || p.id AND s.site = ?2)"
 		" FROM training_plans p WHERE p.id = ?1";
-	sqlite3_stmt *stmt = hq_statement(hq, sql);
-	*plan = NULL;
-	*targeted = false;
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, plan_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, site, -1, SQLITE_STATIC);
-	int rc = 0;
-	int step = sqlite3_step(stmt);
-	if (step == SQLITE_ROW) {
-		*plan = (Innsync__TrainingPlan *)wire_unpack(
-			&innsync__training_plan__descriptor, sqlite3_column_blob(stmt, 0),
-			(size_t)sqlite3_column_bytes(stmt, 0));
-		*targeted = sqlite3_column_int(stmt, 1) != 0;
-		rc = *plan != NULL ? 1 : -1;
-	} else if (step != SQLITE_DONE) {
-		rc = -1;
-	}
-	sqlite3_reset(stmt);
+	ProtobufCMessage *msg = NULL;
+	int rc = fb_load_targeted(hq, sql, &innsync__training_plan__descriptor, plan_id, site, &msg,
+				  targeted);
+	*plan = (Innsync__TrainingPlan *)msg;
 	return rc;
 }
 
@@ -260,13 +245,7 @@ static int parse_args(int argc, char **argv, const char *usage, struct training_
 		default: return CLI_USAGE;
 		}
 	}
-	if (optind < argc)
-		args->file = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	if (args->data == NULL)
-		return cli_usage("--data DIR is required");
-	return 0;
+	return fb_args_rest(argc, argv, &args->file, args->data);
 }
 
 /* The stored latest revision of a plan (NULL if none). -1 on error. */
@@ -277,18 +256,11 @@ static int stored_plan(sqlite3 *db, const char *id, Innsync__TrainingPlan **plan
 	if (store_prepare(db, "SELECT body FROM training_plans WHERE id = ?", &stmt) != 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	int rc = 0;
-	int step = sqlite3_step(stmt);
-	if (step == SQLITE_ROW) {
-		*plan = (Innsync__TrainingPlan *)wire_unpack(
-			&innsync__training_plan__descriptor, sqlite3_column_blob(stmt, 0),
-			(size_t)sqlite3_column_bytes(stmt, 0));
-		rc = *plan != NULL ? 0 : -1;
-	} else if (step != SQLITE_DONE) {
-		rc = -1;
-	}
+	ProtobufCMessage *msg = NULL;
+	int rc = fb_step_message(stmt, 0, &innsync__training_plan__descriptor, &msg);
+	*plan = (Innsync__TrainingPlan *)msg;
 	sqlite3_finalize(stmt);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Whether the plan's publication still reaches sites added later. */
@@ -569,12 +541,7 @@ static int cmd_list(int argc, char **argv)
 		}
 		wire_free((ProtobufCMessage *)plan);
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	if (args.json)
-		return cli_print_json(list);
-	json_decref(list);
-	return CLI_OK;
+	return fb_list_done(db, stmt, list, args.json);
 }
 
 /* Splits a comma-separated list into a JSON array of strings. */
@@ -677,14 +644,9 @@ static int cmd_status(int argc, char **argv)
 		else
 			print_status(stmt);
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	if (args.json)
-		return cli_print_json(list);
-	if (rows == 0)
+	if (!args.json && rows == 0)
 		printf("(no plan sent to %s)\n", args.site ? args.site : "any site");
-	json_decref(list);
-	return CLI_OK;
+	return fb_list_done(db, stmt, list, args.json);
 }
 
 static json_t *certification_json(sqlite3_stmt *row)
@@ -753,12 +715,7 @@ static int cmd_certification(int argc, char **argv)
 			       certified ? fb_column_text(stmt, 4) : "-",
 			       certified ? fb_column_text(stmt, 6) : "-");
 	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	if (args.json)
-		return cli_print_json(list);
-	json_decref(list);
-	return CLI_OK;
+	return fb_list_done(db, stmt, list, args.json);
 }
 
 int hq_cmd_training(int argc, char **argv)
