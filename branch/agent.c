@@ -266,9 +266,12 @@ static void handle_welcome(struct agent *agent, const Innsync__Welcome *welcome)
 			  (unsigned long long)welcome->upstream_acked, (unsigned long long)agent->acked);
 	if (new_session || welcome->resend || welcome->upstream_acked < agent->hq_acked) {
 		/* anything in flight died with the old session, or HQ lost it */
-		agent->hq_acked = welcome->upstream_acked <= agent->outbox_head
-					  ? welcome->upstream_acked
-					  : agent->hq_acked;
+		/* Resend from what both sides surely hold: records HQ committed
+		 * but whose Ack never arrived are sent again, so that their Ack
+		 * (and any refusal) arrives. */
+		uint64_t held = welcome->upstream_acked <= agent->outbox_head ? welcome->upstream_acked
+									  : agent->hq_acked;
+		agent->hq_acked = held < agent->acked ? held : agent->acked;
 		agent->sent_upto = agent->hq_acked;
 		agent->last_progress_mono = mono_ms();
 		agent->upload.offered = false;

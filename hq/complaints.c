@@ -43,8 +43,7 @@ void hq_complaint_check(struct hq_daemon *hq, const struct hq_site_head *site,
 		return;
 	sqlite3_stmt *stmt = hq_statement(hq, sql);
 	if (stmt == NULL) {
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
-			    "complaint: HQ cannot read complaints now");
+		verdict_store_error(v, "complaints");
 		return;
 	}
 	sqlite3_bind_text(stmt, 1, response->complaint, -1, SQLITE_STATIC);

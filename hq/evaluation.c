@@ -56,8 +56,7 @@ void hq_evaluation_check(struct hq_daemon *hq, const struct hq_site_head *site,
 			    : 0;
 	char err[400];
 	if (found < 0)
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
-			    "round: HQ cannot read evaluation round %.64s now", answer->round);
+		verdict_store_error(v, "evaluation rounds");
 	else if (found == 0)
 		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
 			    "round: %.64s is not an evaluation round HQ opened", answer->round);

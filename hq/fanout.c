@@ -142,8 +142,15 @@ void hq_fanout_reset_agent(struct hq_daemon *hq, struct hq_agent *agent, const I
 		struct hq_site_head *site = cursor ? hq_find_site(hq, cursor->site) : NULL;
 		if (site == NULL || hello->cursors[i]->seq > site->down_head)
 			continue;
-		if (hello->cursors[i]->seq > cursor->acked)
-			cursor->acked = hello->cursors[i]->seq;
+		uint64_t seq = hello->cursors[i]->seq;
+		if (seq > cursor->acked) {
+			cursor->acked = seq;
+		} else if (seq < cursor->acked) {
+			/* the agent holds less than it acknowledged (its store was
+			 * restored): send again from what it holds */
+			cursor->acked = seq;
+			cursor->sent = seq;
+		}
 	}
 	for (size_t i = 0; i < agent->n_cursors; i++)
 		if (agent->cursors[i].sent < agent->cursors[i].acked)

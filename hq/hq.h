@@ -126,7 +126,12 @@ int hq_ensure_transaction(struct hq_daemon *hq);
 struct verdict {
 	Innsync__RefusalCode code;
 	char reason[512];
+	bool store_error; /* HQ could not read its store: not a verdict on the
+			   * record; the turn is rolled back and the agent resends */
 };
+
+/* Marks v as "HQ could not judge": see struct verdict. */
+void verdict_store_error(struct verdict *v, const char *what);
 
 void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

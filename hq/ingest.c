@@ -72,10 +72,18 @@ static void handle_hello(struct hq_daemon *hq, struct hq_agent *agent, const Inn
 			  agent->id, (unsigned long long)hello->acked,
 			  (unsigned long long)agent->committed_seq);
 	agent->outbox_head = hello->outbox_head;
-	if (hello->acked <= agent->committed_seq)
-		agent->hello_acked = hello->acked;
+	/* above what HQ holds only after HQ's store was restored: the agent
+	 * will resend from what HQ holds, and those are judged anew */
+	agent->hello_acked = hello->acked <= agent->committed_seq ? hello->acked
+								  : agent->committed_seq;
 	send_welcome(hq, agent, false);
 	hq_fanout_reset_agent(hq, agent, hello);
+}
+
+void verdict_store_error(struct verdict *v, const char *what)
+{
+	verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID, "HQ cannot read its store (%s)", what);
+	v->store_error = true;
 }
 
 void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, ...)
@@ -117,6 +125,7 @@ static void judge(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 {
 	v->code = 0;
 	v->reason[0] = '\0';
+	v->store_error = false;
 	if (body == NULL) {
 		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
 			    "record body is not a valid RecordBody");
@@ -344,6 +353,12 @@ static int store_new_record(struct hq_daemon *hq, struct hq_agent *agent, uint64
 		&innsync__record_body__descriptor, record->body.data, record->body.len);
 	struct verdict v;
 	judge(hq, agent, seq, body, &v);
+	if (v.store_error) {
+		log_warnx("record %s/%llu not judged: %s; the agent will resend it", agent->id,
+			  (unsigned long long)seq, v.reason);
+		wire_free((ProtobufCMessage *)body);
+		return -1;
+	}
 	int rc = insert_record(hq, agent, seq, record, hash, body, manifest_id, &v);
 	if (rc == 0 && v.code == 0) {
 		const struct hq_record_kind *kind = hq_record_kind_find(body->kind);

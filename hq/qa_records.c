@@ -128,10 +128,12 @@ static void check_inspection(struct hq_daemon *hq, struct hq_agent *agent,
 	Innsync__Checklist *checklist = NULL;
 	if (inspection->checklist_version > 0) {
 		sqlite3_stmt *stmt = hq_statement(hq, HQ_QA_SQL_CHECKLIST);
-		if (stmt != NULL) {
-			checklist = hq_qa_checklist_read(stmt, inspection->checklist_version);
-			sqlite3_reset(stmt);
+		if (stmt == NULL) {
+			verdict_store_error(v, "checklists");
+			return;
 		}
+		checklist = hq_qa_checklist_read(stmt, inspection->checklist_version);
+		sqlite3_reset(stmt);
 	}
 	char err[512];
 	if (qa_inspection_check(inspection, checklist, HQ_QA_PHOTO_BYTES_CAP, err, sizeof err) != 0)
@@ -146,8 +148,7 @@ static void check_finding_step(struct hq_daemon *hq, const Innsync__RecordBody *
 	struct finding_row row;
 	int found = finding_lookup(hq, finding, &row);
 	if (found < 0) {
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
-			    "HQ cannot read its store; the record will be retried");
+		verdict_store_error(v, "findings");
 		return;
 	}
 	if (found == 0) {

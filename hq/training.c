@@ -49,8 +49,7 @@ static Innsync__TrainingPlan *plan_for_record(struct hq_daemon *hq, const char *
 								    &targeted)
 					       : 0;
 	if (found < 0) {
-		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
-			    "plan: HQ cannot read training plan %.64s now", plan_id);
+		verdict_store_error(v, "training plans");
 	} else if (found == 0) {
 		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID,
 			    "plan: %.64s is not a training plan HQ published", plan_id);
