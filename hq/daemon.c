@@ -181,16 +181,6 @@ static void restore_cursor(struct hq_site_cursor *cursor, const struct saved_cur
 
 static int load_agent_sites(struct hq_daemon *hq)
 {
-	struct saved_cursors *saved = calloc(hq->n_agents + 1, sizeof *saved);
-	if (saved == NULL)
-		return -1;
-	for (size_t i = 0; i < hq->n_agents; i++) {
-		saved[i].cursors = hq->agents[i]->cursors;
-		saved[i].n = hq->agents[i]->n_cursors;
-		hq->agents[i]->cursors = NULL;
-		hq->agents[i]->n_cursors = 0;
-		agent_clear_sites(hq->agents[i]);
-	}
 	sqlite3_stmt *stmt = NULL;
 	if (store_prepare(hq->db,
 			  "SELECT a.agent, a.site, COALESCE(c.seq, 0) FROM agent_sites a"
@@ -198,6 +188,18 @@ static int load_agent_sites(struct hq_daemon *hq)
 			  " ORDER BY a.agent, a.site",
 			  &stmt) != 0)
 		return -1;
+	struct saved_cursors *saved = calloc(hq->n_agents + 1, sizeof *saved);
+	if (saved == NULL) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	for (size_t i = 0; i < hq->n_agents; i++) {
+		saved[i].cursors = hq->agents[i]->cursors;
+		saved[i].n = hq->agents[i]->n_cursors;
+		hq->agents[i]->cursors = NULL;
+		hq->agents[i]->n_cursors = 0;
+		agent_clear_sites(hq->agents[i]);
+	}
 	int rc = 0;
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		struct hq_agent *agent = hq_find_agent(hq, (const char *)sqlite3_column_text(stmt, 0));
