@@ -12,6 +12,8 @@
  * Each record remembers the line it starts on so that callers name it. */
 #include "csv.h"
 
+#include "util.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,50 +53,7 @@ static int fail(struct parser *ps, size_t line, const char *fmt, ...)
 	return -1;
 }
 
-/* Length (1-4) of the valid UTF-8 sequence at s, 0 if invalid. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
-int csv_utf8_valid(const char *text)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	while (*p != '\0') {
-		size_t n = utf8_sequence(p);
-		if (n == 0)
-			return 0;
-		p += n;
-	}
-	return 1;
-}
 
 static int append_byte(struct parser *ps, char c, size_t field_line)
 {
@@ -207,7 +166,7 @@ static int push_field(struct parser *ps, size_t record_line)
 	if (ps->len > 0)
 		memcpy(field, ps->buf, ps->len);
 	field[ps->len] = '\0';
-	if (!csv_utf8_valid(field)) {
+	if (!utf8_valid(field)) {
 		free(field);
 		return fail(ps, record_line,
 			    "field %zu is not UTF-8 text (save the file as \"CSV UTF-8\")",

@@ -39,7 +39,4 @@ int csv_parse(const char *text, size_t len, const struct csv_limits *limits,
 /* Frees the table and sets *table_p to NULL. Accepts NULL. */
 void csv_table_destroy(struct csv_table **table_p);
 
-/* 1 if text (NUL-terminated) is valid UTF-8, else 0. */
-int csv_utf8_valid(const char *text);
-
 #endif

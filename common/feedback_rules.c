@@ -245,7 +245,7 @@ int feedback_text_check(const char *name, const char *text, size_t max, bool req
 		return refuse(err, errlen, "%s: missing (it must not be empty)", name);
 	if (len > max)
 		return refuse(err, errlen, "%s: longer than %zu bytes", name, max);
-	if (!csv_utf8_valid(text))
+	if (!utf8_valid(text))
 		return refuse(err, errlen, "%s: not UTF-8 text", name);
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
 		if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') || *p == 0x7f)

@@ -18,6 +18,7 @@
  *      up (so only passes when rooms_sold and room_revenue are both 0).
  */
 #include "sales_report.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,54 +78,6 @@ static int refuse(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Length (1-4) of the valid UTF-8 sequence that starts at s, or 0 if the
- * bytes there are not one (bad lead or continuation byte, overlong form,
- * surrogate, beyond U+10FFFF). */
-static size_t utf8_sequence(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-	uint32_t min;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static int utf8_valid(const char *text)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	while (*p != '\0') {
-		size_t n = utf8_sequence(p);
-		if (n == 0)
-			return 0;
-		p += n;
-	}
-	return 1;
-}
 
 /* Copies at most max source bytes of text into out so that the result is
  * one printable line: control and non-UTF-8 bytes become \xNN, "..." marks

@@ -37,6 +37,13 @@ void hex_encode(const uint8_t *bytes, size_t n, char *out);
 /* Parses a decimal unsigned integer in [min,max]; whole string must match. */
 int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Length (1-4) of the valid UTF-8 sequence that starts at s, or 0 if the
+ * bytes there are not one (bad lead or continuation byte, overlong form,
+ * surrogate, beyond U+10FFFF). */
+size_t utf8_sequence(const unsigned char *s);
+/* 1 if text (NUL-terminated) is valid UTF-8, else 0. */
+int utf8_valid(const char *text);
+
 /* strlcpy-like: copies at most outlen-1 bytes, always NUL-terminates.
  * Returns -1 if src was truncated. */
 int copy_string(char *out, size_t outlen, const char *src);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "util.h"
 
 struct csv_case {
 	const char *name;
@@ -132,13 +133,13 @@ static void test_default_limits_and_large_input(void **state)
 static void test_utf8_valid(void **state)
 {
 	(void)state;
-	assert_int_equal(csv_utf8_valid(""), 1);
-	assert_int_equal(csv_utf8_valid("plain"), 1);
-	assert_int_equal(csv_utf8_valid("\xe6\xb8\x85\xe6\xb4\x81"), 1);       /* 清洁 */
-	assert_int_equal(csv_utf8_valid("\xf0\x9f\x98\x80"), 1);                /* emoji */
-	assert_int_equal(csv_utf8_valid("\xed\xa0\x80"), 0);                    /* surrogate */
-	assert_int_equal(csv_utf8_valid("\xe6\xb8"), 0);                        /* truncated */
-	assert_int_equal(csv_utf8_valid("\xff"), 0);
+	assert_int_equal(utf8_valid(""), 1);
+	assert_int_equal(utf8_valid("plain"), 1);
+	assert_int_equal(utf8_valid("\xe6\xb8\x85\xe6\xb4\x81"), 1);       /* 清洁 */
+	assert_int_equal(utf8_valid("\xf0\x9f\x98\x80"), 1);                /* emoji */
+	assert_int_equal(utf8_valid("\xed\xa0\x80"), 0);                    /* surrogate */
+	assert_int_equal(utf8_valid("\xe6\xb8"), 0);                        /* truncated */
+	assert_int_equal(utf8_valid("\xff"), 0);
 }
 
 int main(void)
