@@ -2,6 +2,7 @@
  * state machine, deadlines, the weighted score, record and file checks.
  * No sockets, no SQL: both programs and the unit tests call these. */
 #include "qa_rules.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -269,6 +270,10 @@ static int check_text(const char *label, const char *text, size_t max, bool requ
 		}
 		if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
 			blank = false;
+	}
+	if (len > 0 && !utf8_valid(text)) {
+		snprintf(err, errlen, "%s: not valid UTF-8", label);
+		return -1;
 	}
 	if (required && blank) {
 		snprintf(err, errlen, "%s: must not be empty", label);
@@ -709,6 +714,8 @@ static int check_header(const Innsync__QaInspection *inspection, char *err, size
 	    check_text("inspector", inspection->inspector, QA_MAX_NAME, true, false, err, errlen) !=
 		0 ||
 	    check_text("accompanied_by", inspection->accompanied_by, QA_MAX_NAME, false, false, err,
+		       errlen) != 0 ||
+	    check_text("checklist_name", inspection->checklist_name, QA_MAX_NAME, false, false, err,
 		       errlen) != 0)
 		return -1;
 	if (strcmp(inspection->type, "announced") != 0 &&

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,40 @@ int utf8_valid(const char *text)
 		p += n;
 	}
 	return 1;
+}
+
+void text_one_line(char *text, size_t size)
+{
+	if (size == 0)
+		return;
+	char *copy = strdup(text);
+	if (copy == NULL) {
+		text[0] = '\0';
+		return;
+	}
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)copy;
+	size_t o = 0;
+	while (*p != '\0') {
+		size_t n = utf8_sequence(p);
+		bool escape = n == 0 || *p < 0x20 || *p == 0x7f;
+		size_t need = escape ? 4 : n;
+		if (o + need + 1 > size)
+			break;
+		if (escape) {
+			text[o++] = '\\';
+			text[o++] = 'x';
+			text[o++] = digits[*p >> 4];
+			text[o++] = digits[*p & 0xf];
+			p++;
+		} else {
+			memcpy(text + o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	text[o] = '\0';
+	free(copy);
 }
 
 int copy_string(char *out, size_t outlen, const char *src)

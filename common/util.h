@@ -44,6 +44,11 @@ size_t utf8_sequence(const unsigned char *s);
 /* 1 if text (NUL-terminated) is valid UTF-8, else 0. */
 int utf8_valid(const char *text);
 
+/* Rewrites text (NUL-terminated, in a buffer of size bytes) as one
+ * printable UTF-8 line: control characters and bytes that are not valid
+ * UTF-8 (including a sequence cut at the end) become \xNN; truncated to fit. */
+void text_one_line(char *text, size_t size);
+
 /* strlcpy-like: copies at most outlen-1 bytes, always NUL-terminates.
  * Returns -1 if src was truncated. */
 int copy_string(char *out, size_t outlen, const char *src);

@@ -58,7 +58,14 @@ static ProtobufCAllocator free_allocator = {
 ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 			      size_t len)
 {
-	struct budget budget = { .used = 0, .limit = 4 * len + 64 * 1024 };
+	/* A record or downstream body (at most 128/256 KiB) may legitimately be
+	 * thousands of tiny items (2,000 training results): protobuf-c spends
+	 * far more than 4x on those, so bodies get a larger factor. */
+	size_t factor = (desc == &innsync__record_body__descriptor ||
+			 desc == &innsync__down_body__descriptor)
+				? 32
+				: 4;
+	struct budget budget = { .used = 0, .limit = factor * len + 64 * 1024 };
 	ProtobufCAllocator allocator = {
 		.alloc = budget_alloc,
 		.free = budget_free,

@@ -18,7 +18,8 @@
 #define WIRE_MAX_DOWN_BODY (256 * 1024)
 
 /* Unpacks data as a message of type desc with a memory budget of
- * 4 x len + 64 KiB (protobuf-c can amplify hostile input 30-fold). Returns
+ * 4 x len + 64 KiB (32 x len + 64 KiB for RecordBody and DownBody, which are
+ * bounded at 128/256 KiB; protobuf-c can amplify hostile input 30-fold). Returns
  * NULL for malformed input or an exceeded budget. Free with wire_free. */
 ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 			      size_t len);

@@ -61,13 +61,17 @@ static void send_items(struct hq_daemon *hq, struct hq_agent *agent,
 	Innsync__DownItem items[HQ_DOWN_WINDOW];
 	Innsync__DownItem *pointers[HQ_DOWN_WINDOW];
 	uint8_t *bodies[HQ_DOWN_WINDOW];
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 	uint64_t expected = cursor->sent + 1;
 	while (n < room && sqlite3_step(stmt) == SQLITE_ROW) {
 		uint64_t seq = (uint64_t)sqlite3_column_int64(stmt, 0);
 		if (seq != expected)
 			break; /* cannot happen: the log is gap-free */
 		size_t len = (size_t)sqlite3_column_bytes(stmt, 1);
+		/* one message stays far below the agents' 4 MiB limit */
+		if (n > 0 && bytes + len > HQ_DOWN_BATCH_BYTES)
+			break;
+		bytes += len;
 		bodies[n] = malloc(len > 0 ? len : 1);
 		if (bodies[n] == NULL)
 			break;

@@ -18,6 +18,7 @@
 #define HQ_HEARTBEAT_MS 5000
 #define HQ_DOWN_WINDOW 64          /* downstream items in flight per agent and site */
 #define HQ_DOWN_RESEND_MS 5000
+#define HQ_DOWN_BATCH_BYTES (1024 * 1024) /* item bytes in one DownBatch (at least one item) */
 #define HQ_TOKEN_TTL_DEFAULT 86400 /* seconds */
 
 /*---- store (hq_store.c) ----------------------------------------------------*/

@@ -93,6 +93,9 @@ void verdict_set(struct verdict *v, Innsync__RefusalCode code, const char *fmt, 
 	v->code = code;
 	vsnprintf(v->reason, sizeof v->reason, fmt, ap);
 	va_end(ap);
+	/* reasons quote what the agent sent: keep them one printable UTF-8 line
+	 * (a proto3 string must be UTF-8, or the whole Ack is unreadable) */
+	text_one_line(v->reason, sizeof v->reason);
 }
 
 /* Rules that depend on what HQ holds: the latest revision of record_id. */
@@ -138,6 +141,12 @@ static void judge(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 			    (unsigned long long)seq);
 		return;
 	}
+	/* free texts staff read; ids are checked by each kind's rules */
+	if (!utf8_valid(body->author) || !utf8_valid(body->reason)) {
+		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_INVALID, "%s: not valid UTF-8",
+			    utf8_valid(body->author) ? "reason" : "author");
+		return;
+	}
 	struct hq_site_head *site = hq_find_site(hq, body->site);
 	if (site == NULL) {
 		verdict_set(v, INNSYNC__REFUSAL_CODE__REFUSAL_UNKNOWN_SITE,
@@ -176,6 +185,14 @@ static int store_record_head(struct hq_daemon *hq, const Innsync__RecordBody *bo
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* protobuf-c leaves an empty bytes field NULL; SQLite would store NULL. */
+static void bind_bytes(sqlite3_stmt *stmt, int column, const ProtobufCBinaryData *bytes)
+{
+	static const uint8_t empty[1];
+	sqlite3_bind_blob(stmt, column, bytes->len > 0 ? bytes->data : empty, (int)bytes->len,
+			  SQLITE_STATIC);
+}
+
 static int insert_record(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 			 const Innsync__SignedRecord *record, const uint8_t *hash,
 			 const Innsync__RecordBody *body, int64_t manifest_id, const struct verdict *v)
@@ -188,9 +205,8 @@ static int insert_record(struct hq_daemon *hq, struct hq_agent *agent, uint64_t 
 	sqlite3_bind_text(stmt, 5, body ? body->site : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 6, body ? body->revision : 0);
 	sqlite3_bind_blob(stmt, 7, hash, SHA256_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 8, record->body.data, (int)record->body.len, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 9, record->signature.data, (int)record->signature.len,
-			  SQLITE_STATIC);
+	bind_bytes(stmt, 8, &record->body);
+	bind_bytes(stmt, 9, &record->signature);
 	sqlite3_bind_int64(stmt, 10, manifest_id);
 	sqlite3_bind_text(stmt, 11, v->code == 0 ? "accepted" : "refused", -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 12, (int)v->code);
@@ -353,6 +369,10 @@ static int store_new_record(struct hq_daemon *hq, struct hq_agent *agent, uint64
 		&innsync__record_body__descriptor, record->body.data, record->body.len);
 	struct verdict v;
 	judge(hq, agent, seq, body, &v);
+	if (v.code == 0 && record->signature.len != SIGNATURE_LEN)
+		verdict_set(&v, INNSYNC__REFUSAL_CODE__REFUSAL_BAD_SIGNATURE,
+			    "the record's own signature must be %d bytes, not %zu", SIGNATURE_LEN,
+			    record->signature.len);
 	if (v.store_error) {
 		log_warnx("record %s/%llu not judged: %s; the agent will resend it", agent->id,
 			  (unsigned long long)seq, v.reason);
