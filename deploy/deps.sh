@@ -4,7 +4,7 @@
 innsync_install_deps() {
 	local packages=(build-essential cmake pkg-config libzmq3-dev libsodium-dev
 		libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev
-		libjansson-dev libcmocka-dev python3 python3-zmq sqlite3)
+		libjansson-dev libcmocka-dev python3 python3-zmq python3-cryptography openssl sqlite3)
 	local missing=()
 	for package in "${packages[@]}"; do
 		if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
