@@ -1,7 +1,6 @@
 /* cmd_status: `innsync-branch status`: what the site has queued, what HQ
  * acknowledged or refused (with its reasons), last contact, and what HQ
  * sent down. Reads the agent's store only. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,27 +47,23 @@ static json_t *refused_list(sqlite3 *db)
 
 int branch_cmd_status(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	struct status_args {
+		const char *data;
+		bool json;
+	} args = { 0 };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct status_args, data),
+		CLI_FLAG("json", struct status_args, json),
 	};
-	const char *data = NULL;
-	bool json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("usage: innsync-branch status --data DIR [--json]\n"
+	int parsed = cli_parse(argc, argv, options, 2, &args,
+			       "usage: innsync-branch status --data DIR [--json]\n"
 			       "Shows records pending, acknowledged and refused by HQ (with\n"
-			       "reasons), last contact with HQ and items received from HQ.\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "reasons), last contact with HQ and items received from HQ.\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data;
+	bool json = args.json;
 	if (data == NULL)
 		return cli_usage("--data DIR is required");
 	char err[512];

@@ -1,7 +1,6 @@
 /* cmd_submit: `innsync-branch submit sales` (validate a report file, store
  * it as a signed record in the outbox) and the test aids `debug bulk` and
  * `debug forge`, which write through the very same outbox path. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,8 @@ struct submit_args {
 	const char *reason;
 	const char *author;
 	const char *site;      /* debug forge: the site the record claims */
-	uint64_t count;        /* debug bulk */
+	const char *count_text; /* debug bulk */
+	uint64_t count;
 	bool json;
 };
 
@@ -91,32 +91,21 @@ static int append_report(sqlite3 *db, const struct branch_identity *id, const si
 
 static int parse_submit(int argc, char **argv, struct submit_args *args, const char *usage)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },  { "reason", required_argument, NULL, 'r' },
-		{ "author", required_argument, NULL, 'a' }, { "site", required_argument, NULL, 's' },
-		{ "count", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },        { 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct submit_args, data),
+		CLI_STRING("reason", struct submit_args, reason),
+		CLI_STRING("author", struct submit_args, author),
+		CLI_STRING("site", struct submit_args, site),
+		CLI_STRING("count", struct submit_args, count_text),
+		CLI_FLAG("json", struct submit_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'r': args->reason = optarg; break;
-		case 'a': args->author = optarg; break;
-		case 's': args->site = optarg; break;
-		case 'c':
-			if (parse_u64(optarg, 1, 1000000, &args->count) != 0)
-				return cli_usage("--count must be from 1 to 1000000");
-			break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	if (optind < argc)
-		args->file = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
+	size_t n_files = 0;
+	int parsed = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			       &args->file, 1, &n_files);
+	if (parsed != 0)
+		return parsed;
+	if (args->count_text != NULL && parse_u64(args->count_text, 1, 1000000, &args->count) != 0)
+		return cli_usage("--count must be from 1 to 1000000");
 	if (args->author == NULL)
 		args->author = default_author();
 	if (args->reason != NULL && strlen(args->reason) > 1000)

@@ -2,7 +2,6 @@
  * presents the one-time token to HQ's enrolment endpoint over CURVE, and
  * records what HQ answered (agent id, sites, sync endpoint, HQ's keys). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,45 +21,35 @@ struct enroll_args {
 	const char *hq_key;
 	const char *token;
 	const char *sync;
+	const char *timeout_text;
 	int timeout_s;
 	bool json;
 };
 
 static int parse_args(int argc, char **argv, struct enroll_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },  { "hq", required_argument, NULL, 'H' },
-		{ "hq-key", required_argument, NULL, 'k' }, { "token", required_argument, NULL, 't' },
-		{ "sync", required_argument, NULL, 's' },  { "timeout", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'j' },        { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct enroll_args, data),
+		CLI_STRING("hq", struct enroll_args, hq),
+		CLI_STRING("hq-key", struct enroll_args, hq_key),
+		CLI_STRING("token", struct enroll_args, token),
+		CLI_STRING("sync", struct enroll_args, sync),
+		CLI_STRING("timeout", struct enroll_args, timeout_text),
+		CLI_FLAG("json", struct enroll_args, json),
 	};
-	args->timeout_s = 15;
-	int opt;
-	uint64_t timeout = 0;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'H': args->hq = optarg; break;
-		case 'k': args->hq_key = optarg; break;
-		case 't': args->token = optarg; break;
-		case 's': args->sync = optarg; break;
-		case 'T':
-			if (parse_u64(optarg, 1, 3600, &timeout) != 0)
-				return cli_usage("--timeout must be seconds from 1 to 3600");
-			args->timeout_s = (int)timeout;
-			break;
-		case 'j': args->json = true; break;
-		case 'h':
-			printf("usage: innsync-branch enroll --data DIR --hq ENDPOINT --hq-key Z85\n"
+	int parsed = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args,
+			       "usage: innsync-branch enroll --data DIR --hq ENDPOINT --hq-key Z85\n"
 			       "                             --token TOKEN [--sync ENDPOINT] [--timeout S]\n"
 			       "Generates this agent's keys and enrols it with HQ. ENDPOINT is HQ's\n"
 			       "enrolment endpoint (e.g. tcp://hq.example:7401); --sync overrides\n"
-			       "the sync endpoint HQ advertises.\n");
-			return 1;
-		default: return CLI_USAGE;
-		}
-	}
+			       "the sync endpoint HQ advertises.\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed;
+	uint64_t timeout = 15;
+	if (args->timeout_text != NULL && parse_u64(args->timeout_text, 1, 3600, &timeout) != 0)
+		return cli_usage("--timeout must be seconds from 1 to 3600");
+	args->timeout_s = (int)timeout;
 	if (args->data == NULL || args->hq == NULL || args->hq_key == NULL || args->token == NULL)
 		return cli_usage("enroll needs --data, --hq, --hq-key and --token");
 	if (curve_key_valid(args->hq_key) != 0)

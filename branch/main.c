@@ -1,5 +1,4 @@
 /* main: innsync-branch's entry point: dispatches sub-commands and prints help. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,28 +29,24 @@ static void print_help(void)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	struct run_args {
+		const char *data;
+		bool verbose;
+	} args = { 0 };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct run_args, data),
+		CLI_FLAG("verbose", struct run_args, verbose),
 	};
-	const char *data = NULL;
-	enum log_level level = LOG_LEVEL_INFO;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 'v': level = LOG_LEVEL_DEBUG; break;
-		case 'h':
-			printf("usage: innsync-branch run --data DIR [--verbose]\n"
+	int parsed = cli_parse(argc, argv, options, 2, &args,
+			       "usage: innsync-branch run --data DIR [--verbose]\n"
 			       "Runs the sync agent in the foreground: uploads the outbox, stores\n"
 			       "what HQ sends, reconnects forever with backoff. SIGTERM stops it.\n"
-			       "Exit status 3: HQ revoked this agent.\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "Exit status 3: HQ revoked this agent.\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data;
+	enum log_level level = args.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	if (data == NULL)
 		return cli_usage("--data DIR is required");
 	log_init("innsync-branch", level);

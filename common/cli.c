@@ -2,7 +2,9 @@
  * JSON). */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -52,4 +54,46 @@ json_t *cli_json_time(int64_t unix_ms)
 	char text[32];
 	format_iso8601(unix_ms, text, sizeof text);
 	return json_string(text);
+}
+
+int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_options,
+	      void *args, const char *usage, const char **positional, size_t max_positional,
+	      size_t *n_positional)
+{
+	struct option table[CLI_MAX_OPTIONS + 2];
+	if (n_options > CLI_MAX_OPTIONS)
+		return cli_usage("internal error: too many options");
+	for (size_t i = 0; i < n_options; i++) {
+		table[i].name = options[i].name;
+		table[i].has_arg = options[i].kind == CLI_OPT_STRING ? required_argument : no_argument;
+		table[i].flag = NULL;
+		table[i].val = 256 + (int)i;
+	}
+	table[n_options] = (struct option){ "help", no_argument, NULL, 'h' };
+	table[n_options + 1] = (struct option){ 0 };
+	if (n_positional != NULL)
+		*n_positional = 0;
+	char *base = args;
+	int opt;
+	/* "-" first: arguments that are not options come back as 1, in order */
+	while ((opt = getopt_long(argc, argv, "-", table, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("%s", usage);
+			return 1;
+		}
+		if (opt == 1) {
+			if (n_positional == NULL || *n_positional >= max_positional)
+				return cli_usage("unexpected argument \"%s\"", optarg);
+			positional[(*n_positional)++] = optarg;
+			continue;
+		}
+		if (opt < 256 || (size_t)(opt - 256) >= n_options)
+			return CLI_USAGE; /* getopt printed what was wrong */
+		const struct cli_option *o = &options[opt - 256];
+		if (o->kind == CLI_OPT_STRING)
+			*(const char **)(void *)(base + o->offset) = optarg;
+		else
+			*(bool *)(void *)(base + o->offset) = true;
+	}
+	return 0;
 }

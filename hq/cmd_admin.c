@@ -1,7 +1,6 @@
 /* cmd_admin: HQ staff commands that manage who takes part: init, site add,
  * sites, token, agents, revoke, alarms. Each opens the store, does one
  * thing, prints text or --json. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,26 +51,18 @@ static json_t *split_list(const char *text)
 
 int hq_cmd_init(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct admin_args, data),
+		CLI_FLAG("json", struct admin_args, json),
 	};
 	struct admin_args args = { 0 };
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args.data = optarg; break;
-		case 'j': args.json = true; break;
-		case 'h':
-			printf("usage: innsync-hq init --data DIR [--json]\n"
+	int parsed = cli_parse(argc, argv, options, 2, &args,
+			       "usage: innsync-hq init --data DIR [--json]\n"
 			       "Creates HQ's store and key pairs in DIR and prints HQ's public\n"
-			       "CURVE key (give it to every site with its enrolment token).\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "CURVE key (give it to every site with its enrolment token).\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
 	if (args.data == NULL)
 		return cli_usage("--data DIR is required");
 	char key[64], err[512];
@@ -97,37 +88,28 @@ static bool valid_site_id(const char *id)
 
 static int site_add(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "id", required_argument, NULL, 'i' },
-		{ "name", required_argument, NULL, 'n' }, { "kind", required_argument, NULL, 'k' },
-		{ "city", required_argument, NULL, 'c' }, { "rooms", required_argument, NULL, 'r' },
-		{ "region", required_argument, NULL, 'g' }, { "tier", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },        { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	struct site_args {
+		const char *data, *id, *name, *kind, *city, *rooms, *region, *tier;
+		bool json;
+	} args = { .region = "", .tier = "" };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct site_args, data),   CLI_STRING("id", struct site_args, id),
+		CLI_STRING("name", struct site_args, name),   CLI_STRING("kind", struct site_args, kind),
+		CLI_STRING("city", struct site_args, city),   CLI_STRING("rooms", struct site_args, rooms),
+		CLI_STRING("region", struct site_args, region), CLI_STRING("tier", struct site_args, tier),
+		CLI_FLAG("json", struct site_args, json),
 	};
-	const char *data = NULL, *id = NULL, *name = NULL, *kind = NULL, *city = NULL;
-	const char *rooms_text = NULL, *region = "", *tier = "";
-	bool json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 'i': id = optarg; break;
-		case 'n': name = optarg; break;
-		case 'k': kind = optarg; break;
-		case 'c': city = optarg; break;
-		case 'r': rooms_text = optarg; break;
-		case 'g': region = optarg; break;
-		case 't': tier = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("usage: innsync-hq site add --data DIR --id ID --name NAME\n"
+	int parsed = cli_parse(argc, argv, options, sizeof options / sizeof options[0], &args,
+			       "usage: innsync-hq site add --data DIR --id ID --name NAME\n"
 			       "         --kind member|franchise|managed --city CITY --rooms N\n"
-			       "         [--region R] [--tier T] [--json]\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "         [--region R] [--tier T] [--json]\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data, *id = args.id, *name = args.name, *kind = args.kind;
+	const char *city = args.city, *rooms_text = args.rooms, *region = args.region;
+	const char *tier = args.tier;
+	bool json = args.json;
 	if (id == NULL || name == NULL || kind == NULL || city == NULL || rooms_text == NULL)
 		return cli_usage("site add needs --id, --name, --kind, --city and --rooms");
 	if (!valid_site_id(id))
@@ -196,24 +178,12 @@ int hq_cmd_site(int argc, char **argv)
 /* Parses --data and --json, the only options of the listing commands. */
 static int parse_listing(int argc, char **argv, const char *usage, struct admin_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct admin_args, data),
+		CLI_FLAG("json", struct admin_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return -1;
-		}
-	}
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]), -1;
-	return 0;
+	int parsed = cli_parse(argc, argv, options, 2, args, usage, NULL, 0, NULL);
+	return parsed == 0 ? 0 : parsed == 1 ? 1 : -1;
 }
 
 int hq_cmd_sites(int argc, char **argv)
@@ -316,32 +286,28 @@ static int sites_exist(sqlite3 *db, const char *list)
 
 int hq_cmd_token(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },  { "site", required_argument, NULL, 's' },
-		{ "inspector", required_argument, NULL, 'i' }, { "sites", required_argument, NULL, 'S' },
-		{ "ttl", required_argument, NULL, 't' },   { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },        { 0 },
+	struct token_args {
+		const char *data, *site, *inspector, *sites, *ttl;
+		bool json;
+	} args = { 0 };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct token_args, data),
+		CLI_STRING("site", struct token_args, site),
+		CLI_STRING("inspector", struct token_args, inspector),
+		CLI_STRING("sites", struct token_args, sites),
+		CLI_STRING("ttl", struct token_args, ttl),
+		CLI_FLAG("json", struct token_args, json),
 	};
-	const char *data = NULL, *site = NULL, *inspector = NULL, *sites = NULL, *ttl_text = NULL;
-	bool json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 's': site = optarg; break;
-		case 'i': inspector = optarg; break;
-		case 'S': sites = optarg; break;
-		case 't': ttl_text = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("usage: innsync-hq token --data DIR --site ID [--ttl SECONDS] [--json]\n"
+	int parsed = cli_parse(argc, argv, options, sizeof options / sizeof options[0], &args,
+			       "usage: innsync-hq token --data DIR --site ID [--ttl SECONDS] [--json]\n"
 			       "       innsync-hq token --data DIR --inspector NAME --sites ID,ID,...\n"
-			       "Prints a one-time enrolment token (default lifetime %d s).\n",
-			       HQ_TOKEN_TTL_DEFAULT);
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "Prints a one-time enrolment token (default lifetime 86400 s).\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data, *site = args.site, *inspector = args.inspector;
+	const char *sites = args.sites, *ttl_text = args.ttl;
+	bool json = args.json;
 	if ((site == NULL) == (inspector == NULL))
 		return cli_usage("give either --site ID or --inspector NAME --sites ID,...");
 	if (inspector != NULL && (sites == NULL || *inspector == '\0'))
@@ -466,27 +432,24 @@ int hq_cmd_agents(int argc, char **argv)
 
 int hq_cmd_revoke(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "agent", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },       { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	struct revoke_args {
+		const char *data, *agent;
+		bool json;
+	} args = { 0 };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct revoke_args, data),
+		CLI_STRING("agent", struct revoke_args, agent),
+		CLI_FLAG("json", struct revoke_args, json),
 	};
-	const char *data = NULL, *agent = NULL;
-	bool json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 'a': agent = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("usage: innsync-hq revoke --data DIR --agent AGENT [--json]\n"
+	int parsed = cli_parse(argc, argv, options, 3, &args,
+			       "usage: innsync-hq revoke --data DIR --agent AGENT [--json]\n"
 			       "Revokes an agent: its next connection is refused and a running\n"
-			       "HQ daemon drops its live connection's messages at once.\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "HQ daemon drops its live connection's messages at once.\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data, *agent = args.agent;
+	bool json = args.json;
 	if (agent == NULL)
 		return cli_usage("--agent AGENT is required");
 	sqlite3 *db = open_or_fail(data);

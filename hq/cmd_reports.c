@@ -1,6 +1,5 @@
 /* cmd_reports: `innsync-hq reports`: the latest revision of each monthly
  * sales report with its derived figures (sales_report.c computes them). */
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -87,28 +86,25 @@ static void print_report_line(sqlite3_stmt *row, const Innsync__RecordBody *body
 
 int hq_cmd_reports(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "site", required_argument, NULL, 's' },
-		{ "period", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },       { 0 },
+	struct reports_args {
+		const char *data, *site, *period;
+		bool json;
+	} args = { 0 };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct reports_args, data),
+		CLI_STRING("site", struct reports_args, site),
+		CLI_STRING("period", struct reports_args, period),
+		CLI_FLAG("json", struct reports_args, json),
 	};
-	const char *data = NULL, *site = NULL, *period = NULL;
-	bool json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 's': site = optarg; break;
-		case 'p': period = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("usage: innsync-hq reports --data DIR [--site ID] [--period YYYY-MM] [--json]\n"
+	int parsed = cli_parse(argc, argv, options, 4, &args,
+			       "usage: innsync-hq reports --data DIR [--site ID] [--period YYYY-MM] [--json]\n"
 			       "Lists the latest revision of each monthly sales report with\n"
-			       "occupancy, ADR and RevPAR (rounded half-up to the cent).\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+			       "occupancy, ADR and RevPAR (rounded half-up to the cent).\n",
+			       NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data, *site = args.site, *period = args.period;
+	bool json = args.json;
 	if (data == NULL)
 		return cli_usage("--data DIR is required");
 	char err[512];

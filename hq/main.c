@@ -1,5 +1,4 @@
 /* main: innsync-hq's entry point: dispatches sub-commands and prints help. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,45 +35,37 @@ static void print_help(void)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "enroll", required_argument, NULL, 'e' },
-		{ "advertise", required_argument, NULL, 'a' },
-		{ "max-attachment-mib", required_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	struct run_args {
+		const char *data, *listen, *enroll, *advertise, *max_attachment_mib;
+		bool verbose;
+	} args = { .listen = HQ_DEFAULT_LISTEN, .enroll = HQ_DEFAULT_ENROLL };
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct run_args, data),
+		CLI_STRING("listen", struct run_args, listen),
+		CLI_STRING("enroll", struct run_args, enroll),
+		CLI_STRING("advertise", struct run_args, advertise),
+		CLI_STRING("max-attachment-mib", struct run_args, max_attachment_mib),
+		CLI_FLAG("verbose", struct run_args, verbose),
 	};
+	int parsed = cli_parse(
+		argc, argv, options, sizeof options / sizeof options[0], &args,
+		"usage: innsync-hq run --data DIR [--listen ENDPOINT] [--enroll ENDPOINT]\n"
+		"                      [--advertise ENDPOINT] [--verbose]\n"
+		"Runs the HQ daemon in the foreground until SIGTERM or SIGINT.\n"
+		"  --listen     sync endpoint (default " HQ_DEFAULT_LISTEN ")\n"
+		"  --enroll     enrolment endpoint (default " HQ_DEFAULT_ENROLL ")\n"
+		"  --advertise  sync endpoint told to enrolling agents (default: --listen)\n"
+		"  --max-attachment-mib  largest photo accepted (default 20)\n",
+		NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
 	uint64_t max_attachment_mib = HQ_ATTACHMENT_MAX_DEFAULT / (1024 * 1024);
-	const char *data = NULL, *listen = HQ_DEFAULT_LISTEN, *enroll = HQ_DEFAULT_ENROLL;
-	const char *advertise = NULL;
-	enum log_level level = LOG_LEVEL_INFO;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'e': enroll = optarg; break;
-		case 'a': advertise = optarg; break;
-		case 'v': level = LOG_LEVEL_DEBUG; break;
-		case 'm':
-			if (parse_u64(optarg, 1, 1024, &max_attachment_mib) != 0)
-				return cli_usage("--max-attachment-mib must be from 1 to 1024");
-			break;
-		case 'h':
-			printf("usage: innsync-hq run --data DIR [--listen ENDPOINT] [--enroll ENDPOINT]\n"
-			       "                      [--advertise ENDPOINT] [--verbose]\n"
-			       "Runs the HQ daemon in the foreground until SIGTERM or SIGINT.\n"
-			       "  --listen     sync endpoint (default %s)\n"
-			       "  --enroll     enrolment endpoint (default %s)\n"
-			       "  --advertise  sync endpoint told to enrolling agents (default: --listen)\n"
-			       "  --max-attachment-mib  largest photo accepted (default 20)\n",
-			       HQ_DEFAULT_LISTEN, HQ_DEFAULT_ENROLL);
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
+	if (args.max_attachment_mib != NULL &&
+	    parse_u64(args.max_attachment_mib, 1, 1024, &max_attachment_mib) != 0)
+		return cli_usage("--max-attachment-mib must be from 1 to 1024");
+	const char *data = args.data, *listen = args.listen, *enroll = args.enroll;
+	const char *advertise = args.advertise;
+	enum log_level level = args.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	if (data == NULL)
 		return cli_usage("--data DIR is required");
 	log_init("innsync-hq", level);
