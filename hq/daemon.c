@@ -431,7 +431,10 @@ static void flush_contacts(struct hq_daemon *hq, bool all)
 		agent->contact_flushed_mono = now;
 		if (hq_ensure_transaction(hq) != 0)
 			return;
-		sqlite3_stmt *stmt = hq->stmts->contact_update;
+		sqlite3_stmt *stmt = hq_statement(
+			hq, "UPDATE agents SET last_contact = ?, outbox_head = ? WHERE id = ?");
+		if (stmt == NULL)
+			return;
 		sqlite3_bind_int64(stmt, 1, agent->last_contact_ms);
 		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)agent->outbox_head);
 		sqlite3_bind_text(stmt, 3, agent->id, -1, SQLITE_STATIC);
@@ -527,9 +530,9 @@ static void hq_close(struct hq_daemon *hq)
 	free(hq->agents);
 	free(hq->sites);
 	free(hq->touched);
-	hq_statements_destroy(&hq->stmts);
 	for (size_t i = 0; i < hq->n_cached; i++)
 		sqlite3_finalize(hq->statement_cache[i].stmt);
+	free(hq->statement_cache);
 	hq_attachments_close(hq);
 	if (hq->sync_socket != NULL)
 		zmq_close(hq->sync_socket);
@@ -603,7 +606,7 @@ int hq_run(const char *data_dir, const char *listen, const char *enroll, const c
 	int rc = 1;
 	/* the daemon's working set: agents' recent records and indexes */
 	store_exec(hq.db, "PRAGMA cache_size=-65536");
-	if (load_keys(&hq, data_dir, &curve) != 0 || hq_statements_prepare(hq.db, &hq.stmts) != 0 ||
+	if (load_keys(&hq, data_dir, &curve) != 0 ||
 	    hq_reload(&hq) != 0 || random_fill((uint8_t *)&hq.session, sizeof hq.session) != 0)
 		goto done;
 	if (open_sockets(&hq, &curve) != 0)

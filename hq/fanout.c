@@ -22,7 +22,13 @@ int hq_downstream_append(struct hq_daemon *hq, const char *site_id, const Innsyn
 	size_t len = 0;
 	if (wire_pack(&body->base, &bytes, &len) != 0)
 		return -1;
-	sqlite3_stmt *stmt = hq->stmts->down_insert;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "INSERT INTO downstream (site, seq, kind, body, created_at)"
+		    " VALUES (?,?,?,?,?)");
+	if (stmt == NULL) {
+		free(bytes);
+		return -1;
+	}
 	sqlite3_bind_text(stmt, 1, site->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)(site->down_head + 1));
 	sqlite3_bind_int(stmt, 3, (int)body->kind);
@@ -54,7 +60,11 @@ static void send_items(struct hq_daemon *hq, struct hq_agent *agent,
 	uint64_t room = HQ_DOWN_WINDOW - (cursor->sent - cursor->acked);
 	if (room == 0 || cursor->sent >= head)
 		return;
-	sqlite3_stmt *stmt = hq->stmts->down_range;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "SELECT seq, body FROM downstream WHERE site = ? AND seq > ?"
+		    " ORDER BY seq LIMIT ?");
+	if (stmt == NULL)
+		return;
 	sqlite3_bind_text(stmt, 1, cursor->site, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)cursor->sent);
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)room);
@@ -181,7 +191,11 @@ void hq_fanout_down_ack(struct hq_daemon *hq, struct hq_agent *agent, const Inns
 			continue;
 		cursor->acked = seq;
 		cursor->last_progress_mono = mono_ms();
-		sqlite3_stmt *stmt = hq->stmts->cursor_upsert;
+		sqlite3_stmt *stmt = hq_statement(
+			hq, "INSERT INTO down_cursors (agent, site, seq) VALUES (?,?,?)"
+			    " ON CONFLICT (agent, site) DO UPDATE SET seq = max(seq, excluded.seq)");
+		if (stmt == NULL)
+			return;
 		sqlite3_bind_text(stmt, 1, agent->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 2, cursor->site, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)seq);

@@ -91,18 +91,16 @@ struct hq_daemon {
 	struct hq_site_head *sites; /* owned; sorted by id */
 	size_t n_sites;
 	long long data_version;
-	struct hq_statements *stmts; /* owned; prepared statements */
-	struct {
+	struct hq_cached_statement {
 		const char *sql;     /* string literal, the key */
 		sqlite3_stmt *stmt;  /* owned */
-	} statement_cache[64];
-	size_t n_cached;
+	} *statement_cache;          /* owned, grows */
+	size_t n_cached, cap_cached;
 	bool in_transaction;
 	bool turn_failed;           /* a write failed: roll the turn back */
 	struct hq_agent **touched;  /* owned array; agents with an ack due */
 	size_t n_touched, cap_touched;
 	bool down_dirty;            /* downstream rows appended: run fan-out */
-	uint64_t records_total;
 	uint64_t turn_records;      /* new records stored in this loop turn */
 };
 
@@ -257,25 +255,6 @@ void hq_fanout_reset_agent(struct hq_daemon *hq, struct hq_agent *agent,
 void hq_fanout_reconnected(struct hq_daemon *hq, struct hq_agent *agent);
 void hq_fanout_down_ack(struct hq_daemon *hq, struct hq_agent *agent,
 			const Innsync__DownAck *ack);
-
-/*---- prepared statements (hq_store.c) --------------------------------------*/
-
-struct hq_statements {
-	sqlite3_stmt *record_insert;
-	sqlite3_stmt *record_lookup;
-	sqlite3_stmt *manifest_insert;
-	sqlite3_stmt *head_lookup;
-	sqlite3_stmt *head_upsert;
-	sqlite3_stmt *report_insert;
-	sqlite3_stmt *down_insert;
-	sqlite3_stmt *down_range;
-	sqlite3_stmt *cursor_upsert;
-	sqlite3_stmt *contact_update;
-	sqlite3_stmt *alarm_insert;
-};
-
-int hq_statements_prepare(sqlite3 *db, struct hq_statements **out);
-void hq_statements_destroy(struct hq_statements **stmts_p);
 
 /* Records an alarm (sequence fork, ...) in the store and the log. */
 int hq_alarm(struct hq_daemon *hq, const char *kind, const char *agent, uint64_t seq,

@@ -220,76 +220,6 @@ done:
 	return rc;
 }
 
-int hq_statements_prepare(sqlite3 *db, struct hq_statements **out)
-{
-	struct hq_statements *s = calloc(1, sizeof *s);
-	if (s == NULL)
-		return -1;
-	*out = s;
-	if (store_prepare(db,
-			  "INSERT INTO records (agent, seq, record_id, kind, site, revision,"
-			  " sha256, body, signature, manifest, status, refusal_code, reason,"
-			  " received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			  &s->record_insert) != 0 ||
-	    store_prepare(db,
-			  "SELECT sha256, status, refusal_code, reason FROM records"
-			  " WHERE agent = ? AND seq = ?",
-			  &s->record_lookup) != 0 ||
-	    store_prepare(db,
-			  "INSERT INTO manifests (agent, first_seq, bytes, signature, received_at)"
-			  " VALUES (?,?,?,?,?)",
-			  &s->manifest_insert) != 0 ||
-	    store_prepare(db, "SELECT revision FROM record_heads WHERE record_id = ?",
-			  &s->head_lookup) != 0 ||
-	    store_prepare(db,
-			  "INSERT INTO record_heads (record_id, revision) VALUES (?, ?)"
-			  " ON CONFLICT (record_id) DO UPDATE SET revision = excluded.revision",
-			  &s->head_upsert) != 0 ||
-	    store_prepare(db,
-			  "INSERT INTO sales_reports (site, period, revision, agent, seq,"
-			  " rooms_available, rooms_sold, room_revenue_cents, submitted_at)"
-			  " VALUES (?,?,?,?,?,?,?,?,?)",
-			  &s->report_insert) != 0 ||
-	    store_prepare(db,
-			  "INSERT INTO downstream (site, seq, kind, body, created_at)"
-			  " VALUES (?,?,?,?,?)",
-			  &s->down_insert) != 0 ||
-	    store_prepare(db,
-			  "SELECT seq, body FROM downstream WHERE site = ? AND seq > ?"
-			  " ORDER BY seq LIMIT ?",
-			  &s->down_range) != 0 ||
-	    store_prepare(db,
-			  "INSERT INTO down_cursors (agent, site, seq) VALUES (?,?,?)"
-			  " ON CONFLICT (agent, site) DO UPDATE SET seq = max(seq, excluded.seq)",
-			  &s->cursor_upsert) != 0 ||
-	    store_prepare(db,
-			  "UPDATE agents SET last_contact = ?, outbox_head = ? WHERE id = ?",
-			  &s->contact_update) != 0 ||
-	    store_prepare(db,
-			  "INSERT INTO alarms (at, kind, agent, seq, detail) VALUES (?,?,?,?,?)",
-			  &s->alarm_insert) != 0) {
-		hq_statements_destroy(out);
-		return -1;
-	}
-	return 0;
-}
-
-void hq_statements_destroy(struct hq_statements **stmts_p)
-{
-	if (stmts_p == NULL || *stmts_p == NULL)
-		return;
-	struct hq_statements *s = *stmts_p;
-	sqlite3_stmt *all[] = {
-		s->record_insert, s->record_lookup, s->manifest_insert, s->head_lookup,
-		s->head_upsert, s->report_insert, s->down_insert, s->down_range,
-		s->cursor_upsert, s->contact_update, s->alarm_insert,
-	};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		sqlite3_finalize(all[i]);
-	free(s);
-	*stmts_p = NULL;
-}
-
 int hq_alarm(struct hq_daemon *hq, const char *kind, const char *agent, uint64_t seq,
 	     const char *detail)
 {
@@ -297,7 +227,10 @@ int hq_alarm(struct hq_daemon *hq, const char *kind, const char *agent, uint64_t
 		  detail);
 	if (hq_ensure_transaction(hq) != 0)
 		return -1;
-	sqlite3_stmt *stmt = hq->stmts->alarm_insert;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "INSERT INTO alarms (at, kind, agent, seq, detail) VALUES (?,?,?,?,?)");
+	if (stmt == NULL)
+		return -1;
 	sqlite3_bind_int64(stmt, 1, now_ms());
 	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, agent, -1, SQLITE_STATIC);
@@ -314,9 +247,17 @@ sqlite3_stmt *hq_statement(struct hq_daemon *hq, const char *sql)
 	for (size_t i = 0; i < hq->n_cached; i++)
 		if (hq->statement_cache[i].sql == sql)
 			return hq->statement_cache[i].stmt;
+	if (hq->n_cached == hq->cap_cached) {
+		size_t capacity = hq->cap_cached ? 2 * hq->cap_cached : 64;
+		struct hq_cached_statement *grown =
+			realloc(hq->statement_cache, capacity * sizeof *grown);
+		if (grown == NULL)
+			return NULL;
+		hq->statement_cache = grown;
+		hq->cap_cached = capacity;
+	}
 	sqlite3_stmt *stmt = NULL;
-	if (hq->n_cached == sizeof hq->statement_cache / sizeof hq->statement_cache[0] ||
-	    store_prepare(hq->db, sql, &stmt) != 0)
+	if (store_prepare(hq->db, sql, &stmt) != 0)
 		return NULL;
 	hq->statement_cache[hq->n_cached].sql = sql;
 	hq->statement_cache[hq->n_cached].stmt = stmt;

@@ -110,7 +110,12 @@ static void check_revision(struct hq_daemon *hq, const Innsync__RecordBody *body
 			    "reason: revision %u of %s needs a reason", body->revision, body->record_id);
 		return;
 	}
-	sqlite3_stmt *stmt = hq->stmts->head_lookup;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "SELECT revision FROM record_heads WHERE record_id = ?");
+	if (stmt == NULL) {
+		verdict_store_error(v, "record heads");
+		return;
+	}
 	sqlite3_bind_text(stmt, 1, body->record_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		unsigned held = (unsigned)sqlite3_column_int64(stmt, 0);
@@ -177,7 +182,11 @@ static void judge(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 
 static int store_record_head(struct hq_daemon *hq, const Innsync__RecordBody *body)
 {
-	sqlite3_stmt *stmt = hq->stmts->head_upsert;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "INSERT INTO record_heads (record_id, revision) VALUES (?, ?)"
+		    " ON CONFLICT (record_id) DO UPDATE SET revision = excluded.revision");
+	if (stmt == NULL)
+		return -1;
 	sqlite3_bind_text(stmt, 1, body->record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, body->revision);
 	int rc = sqlite3_step(stmt);
@@ -197,7 +206,12 @@ static int insert_record(struct hq_daemon *hq, struct hq_agent *agent, uint64_t 
 			 const Innsync__SignedRecord *record, const uint8_t *hash,
 			 const Innsync__RecordBody *body, int64_t manifest_id, const struct verdict *v)
 {
-	sqlite3_stmt *stmt = hq->stmts->record_insert;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "INSERT INTO records (agent, seq, record_id, kind, site, revision,"
+		    " sha256, body, signature, manifest, status, refusal_code, reason,"
+		    " received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (stmt == NULL)
+		return -1;
 	sqlite3_bind_text(stmt, 1, agent->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)seq);
 	sqlite3_bind_text(stmt, 3, body ? body->record_id : "", -1, SQLITE_STATIC);
@@ -319,7 +333,11 @@ static Innsync__Manifest *verify_batch(struct hq_daemon *hq, struct hq_agent *ag
 static int64_t insert_manifest(struct hq_daemon *hq, struct hq_agent *agent,
 			       const Innsync__RecordBatch *batch, uint64_t first_seq)
 {
-	sqlite3_stmt *stmt = hq->stmts->manifest_insert;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "INSERT INTO manifests (agent, first_seq, bytes, signature, received_at)"
+		    " VALUES (?,?,?,?,?)");
+	if (stmt == NULL)
+		return -1;
 	sqlite3_bind_text(stmt, 1, agent->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)first_seq);
 	sqlite3_bind_blob(stmt, 3, batch->manifest.data, (int)batch->manifest.len, SQLITE_STATIC);
@@ -336,7 +354,13 @@ static int64_t insert_manifest(struct hq_daemon *hq, struct hq_agent *agent,
 static int handle_duplicate(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 			    const uint8_t *hash)
 {
-	sqlite3_stmt *stmt = hq->stmts->record_lookup;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "SELECT sha256, status, refusal_code, reason FROM records"
+		    " WHERE agent = ? AND seq = ?");
+	if (stmt == NULL) {
+		hq->turn_failed = true;
+		return -1;
+	}
 	sqlite3_bind_text(stmt, 1, agent->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)seq);
 	int rc = 0;
@@ -430,7 +454,6 @@ static void handle_batch(struct hq_daemon *hq, struct hq_agent *agent,
 			break;
 		}
 		agent->pending_seq = seq;
-		hq->records_total++;
 		hq->turn_records++;
 	}
 	if (accepted.count > 0 && accepted_publish(hq, &accepted) != 0) {

@@ -35,7 +35,12 @@ int hq_sales_apply(struct hq_daemon *hq, struct hq_agent *agent, uint64_t seq,
 		   const Innsync__RecordBody *body)
 {
 	const Innsync__SalesReport *report = body->sales_report;
-	sqlite3_stmt *stmt = hq->stmts->report_insert;
+	sqlite3_stmt *stmt = hq_statement(
+		hq, "INSERT INTO sales_reports (site, period, revision, agent, seq,"
+		    " rooms_available, rooms_sold, room_revenue_cents, submitted_at)"
+		    " VALUES (?,?,?,?,?,?,?,?,?)");
+	if (stmt == NULL)
+		return -1;
 	sqlite3_bind_text(stmt, 1, body->site, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, report->period, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, body->revision);
