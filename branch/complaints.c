@@ -4,7 +4,6 @@
  *   - `complaint respond ID --text TEXT [--resolved]`: one response, queued
  *     as a new revision of complaint-response/<site>/<ID>; --resolved closes
  *     the complaint (no response after that). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,26 +26,17 @@ struct complaint_args {
 
 static int parse_args(int argc, char **argv, const char *usage, struct complaint_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },   { "text", required_argument, NULL, 't' },
-		{ "author", required_argument, NULL, 'a' }, { "resolved", no_argument, NULL, 'r' },
-		{ "all", no_argument, NULL, 'A' },          { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct complaint_args, data),
+		CLI_STRING("text", struct complaint_args, text),
+		CLI_STRING("author", struct complaint_args, author),
+		CLI_FLAG("resolved", struct complaint_args, resolved),
+		CLI_FLAG("all", struct complaint_args, all),
+		CLI_FLAG("json", struct complaint_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 't': args->text = optarg; break;
-		case 'a': args->author = optarg; break;
-		case 'r': args->resolved = true; break;
-		case 'A': args->all = true; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	return fb_positionals(argc, argv, &args->id, 1, NULL);
+	size_t n_positional;
+	return cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			 &args->id, 1, &n_positional);
 }
 
 /* What the site wrote about one complaint. */

@@ -6,7 +6,6 @@
  *     file, item by item at prompts): one answer per site and round, queued
  *     as evaluation/<site>/<ROUND>; answering again before the round closes
  *     replaces the first answer (a new revision), after it is refused. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,22 +26,13 @@ struct evaluation_args {
 
 static int parse_args(int argc, char **argv, const char *usage, struct evaluation_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "author", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },       { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct evaluation_args, data),
+		CLI_STRING("author", struct evaluation_args, author),
+		CLI_FLAG("json", struct evaluation_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'a': args->author = optarg; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	int rc = fb_positionals(argc, argv, args->positional, 2, &args->n_positional);
+	int rc = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			   args->positional, 2, &args->n_positional);
 	if (rc != 0)
 		return rc;
 	return fb_check_reason_author(NULL, args->author);

@@ -4,7 +4,6 @@
  * outbox, and appending a signed record in one transaction. The feedback
  * module keeps no tables of its own: everything is derived from the inbox
  * and the outbox when a command runs. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,18 +165,6 @@ int fb_append(struct fb_agent *agent, const char *record_id, Innsync__RecordKind
 				WIRE_MAX_RECORD_BODY);
 	}
 	return CLI_OK;
-}
-
-int fb_positionals(int argc, char **argv, const char **positional, size_t max, size_t *n)
-{
-	size_t taken = 0;
-	while (optind < argc && taken < max)
-		positional[taken++] = argv[optind++];
-	if (n != NULL)
-		*n = taken;
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	return 0;
 }
 
 int fb_check_reason_author(const char *reason, const char *author)

@@ -59,9 +59,6 @@ int fb_append(struct fb_agent *agent, const char *record_id, Innsync__RecordKind
 	      const char *author, const char *reason, Innsync__RecordBody *body, uint64_t *seq,
 	      unsigned *revision);
 
-/* After getopt: takes up to max positional arguments into positional
- * (count in *n when not NULL) and refuses any further one. 0 or CLI_USAGE. */
-int fb_positionals(int argc, char **argv, const char **positional, size_t max, size_t *n);
 /* Checks the optional --reason and --author texts (NULL: not given).
  * 0 or CLI_USAGE after printing why. */
 int fb_check_reason_author(const char *reason, const char *author);

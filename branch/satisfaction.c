@@ -5,7 +5,6 @@
  *     first and needs --reason;
  *   - `satisfaction list`: the months sent, with the figures HQ will compute
  *     (the same common/feedback_rules.c arithmetic) and HQ's verdict. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,25 +26,16 @@ struct satisfaction_args {
 
 static int parse_args(int argc, char **argv, const char *usage, struct satisfaction_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },   { "period", required_argument, NULL, 'p' },
-		{ "reason", required_argument, NULL, 'r' }, { "author", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct satisfaction_args, data),
+		CLI_STRING("period", struct satisfaction_args, period),
+		CLI_STRING("reason", struct satisfaction_args, reason),
+		CLI_STRING("author", struct satisfaction_args, author),
+		CLI_FLAG("json", struct satisfaction_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'p': args->period = optarg; break;
-		case 'r': args->reason = optarg; break;
-		case 'a': args->author = optarg; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	int rc = fb_positionals(argc, argv, &args->file, 1, NULL);
+	size_t n_positional;
+	int rc = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			   &args->file, 1, &n_positional);
 	if (rc != 0)
 		return rc;
 	if (args->period != NULL && feedback_parse_period(args->period) != 0)

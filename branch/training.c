@@ -7,7 +7,6 @@
  *   - `training results PLAN FILE.csv|FILE.json`: the employees' results,
  *     checked against the plan's courses before anything is stored (record
  *     training-results/<site>/<plan>; resending needs --reason). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,25 +28,15 @@ struct training_args {
 
 static int parse_args(int argc, char **argv, const char *usage, struct training_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },   { "plan", required_argument, NULL, 'p' },
-		{ "reason", required_argument, NULL, 'r' }, { "author", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct training_args, data),
+		CLI_STRING("plan", struct training_args, plan),
+		CLI_STRING("reason", struct training_args, reason),
+		CLI_STRING("author", struct training_args, author),
+		CLI_FLAG("json", struct training_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'p': args->plan = optarg; break;
-		case 'r': args->reason = optarg; break;
-		case 'a': args->author = optarg; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	int rc = fb_positionals(argc, argv, args->positional, 2, &args->n_positional);
+	int rc = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			   args->positional, 2, &args->n_positional);
 	if (rc != 0)
 		return rc;
 	return fb_check_reason_author(args->reason, args->author);

@@ -56,6 +56,15 @@ json_t *cli_json_time(int64_t unix_ms)
 	return json_string(text);
 }
 
+static void take_positional(const char *arg, const char **positional, size_t max_positional,
+			    size_t *n_positional, const char **surplus)
+{
+	if (n_positional != NULL && *n_positional < max_positional)
+		positional[(*n_positional)++] = arg;
+	else if (*surplus == NULL)
+		*surplus = arg;
+}
+
 int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_options,
 	      void *args, const char *usage, const char **positional, size_t max_positional,
 	      size_t *n_positional)
@@ -74,6 +83,7 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 	if (n_positional != NULL)
 		*n_positional = 0;
 	char *base = args;
+	const char *surplus = NULL; /* the first argument beyond max_positional */
 	int opt;
 	/* "-" first: arguments that are not options come back as 1, in order */
 	while ((opt = getopt_long(argc, argv, "-", table, NULL)) != -1) {
@@ -82,9 +92,7 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 			return 1;
 		}
 		if (opt == 1) {
-			if (n_positional == NULL || *n_positional >= max_positional)
-				return cli_usage("unexpected argument \"%s\"", optarg);
-			positional[(*n_positional)++] = optarg;
+			take_positional(optarg, positional, max_positional, n_positional, &surplus);
 			continue;
 		}
 		if (opt < 256 || (size_t)(opt - 256) >= n_options)
@@ -95,5 +103,10 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 		else
 			*(bool *)(void *)(base + o->offset) = true;
 	}
+	/* what follows "--" is positional too */
+	for (; optind < argc; optind++)
+		take_positional(argv[optind], positional, max_positional, n_positional, &surplus);
+	if (surplus != NULL)
+		return cli_usage("unexpected argument \"%s\"", surplus);
 	return 0;
 }

@@ -10,7 +10,6 @@
  * created_at) before the deadline, even if the site was offline and it
  * reached HQ later; a complaint without any response is late once its
  * deadline has passed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,40 +112,24 @@ struct complaint_args {
 
 static int parse_args(int argc, char **argv, const char *usage, struct complaint_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "site", required_argument, NULL, 's' },
-		{ "received", required_argument, NULL, 'r' },
-		{ "text", required_argument, NULL, 't' },
-		{ "guest", required_argument, NULL, 'g' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ "home-region", required_argument, NULL, 'R' },
-		{ "home-hours", required_argument, NULL, 'H' },
-		{ "other-hours", required_argument, NULL, 'O' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct complaint_args, data),
+		CLI_STRING("site", struct complaint_args, site),
+		CLI_STRING("received", struct complaint_args, received),
+		CLI_STRING("text", struct complaint_args, text),
+		CLI_STRING("guest", struct complaint_args, guest),
+		CLI_STRING("channel", struct complaint_args, channel),
+		CLI_STRING("home-region", struct complaint_args, home_region),
+		CLI_STRING("home-hours", struct complaint_args, home_hours),
+		CLI_STRING("other-hours", struct complaint_args, other_hours),
+		CLI_FLAG("all", struct complaint_args, all),
+		CLI_FLAG("json", struct complaint_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 's': args->site = optarg; break;
-		case 'r': args->received = optarg; break;
-		case 't': args->text = optarg; break;
-		case 'g': args->guest = optarg; break;
-		case 'c': args->channel = optarg; break;
-		case 'R': args->home_region = optarg; break;
-		case 'H': args->home_hours = optarg; break;
-		case 'O': args->other_hours = optarg; break;
-		case 'a': args->all = true; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	return fb_args_rest(argc, argv, NULL, args->data);
+	int rc = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			   NULL, 0, NULL);
+	if (rc == 0 && args->data == NULL)
+		return cli_usage("--data DIR is required");
+	return rc;
 }
 
 /* The site's region into out. 1 found, 0 no such site, -1 error. */

@@ -9,7 +9,6 @@
  *     replaces the site's ratings, after it is refused;
  *   - `evaluation report ROUND`: response rate, mean and distribution per
  *     item and per department, comments by department, who did not answer. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,23 +149,18 @@ struct evaluation_args {
 
 static int parse_args(int argc, char **argv, const char *usage, struct evaluation_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "due", required_argument, NULL, 'D' },
-		{ "sites", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },       { 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct evaluation_args, data),
+		CLI_STRING("due", struct evaluation_args, due),
+		CLI_STRING("sites", struct evaluation_args, sites),
+		CLI_FLAG("json", struct evaluation_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'D': args->due = optarg; break;
-		case 's': args->sites = optarg; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	return fb_args_rest(argc, argv, &args->arg, args->data);
+	size_t n_positional;
+	int rc = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			   &args->arg, 1, &n_positional);
+	if (rc == 0 && args->data == NULL)
+		return cli_usage("--data DIR is required");
+	return rc;
 }
 
 /* The current form and its version (0 and NULL when none was set). */

@@ -2,7 +2,6 @@
  * the site records of training, satisfaction, complaints and evaluations to
  * the file that holds their rules (training.c, satisfaction.c,
  * complaints.c, evaluation.c). Also the helpers their staff commands share. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,17 +197,6 @@ sqlite3 *fb_open_store(const char *data_dir)
 		return NULL;
 	}
 	return db;
-}
-
-int fb_args_rest(int argc, char **argv, const char **positional, const char *data)
-{
-	if (positional != NULL && optind < argc)
-		*positional = argv[optind++];
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	if (data == NULL)
-		return cli_usage("--data DIR is required");
-	return 0;
 }
 
 int fb_list_done(sqlite3 *db, sqlite3_stmt *stmt, json_t *list, bool json)

@@ -51,9 +51,6 @@ sqlite3 *fb_open_store(const char *data_dir);
  * frees with wire_free). */
 int fb_step_message(sqlite3_stmt *stmt, int column, const ProtobufCMessageDescriptor *desc,
 		    ProtobufCMessage **msg);
-/* After getopt: takes one positional argument into *positional (when not
- * NULL), refuses any further one, and requires --data. 0 or CLI_USAGE. */
-int fb_args_rest(int argc, char **argv, const char **positional, const char *data);
 /* Ends a listing command: finalizes stmt, closes db, then prints list as
  * JSON (when json) or frees it. Returns CLI_OK or the printer's code. */
 int fb_list_done(sqlite3 *db, sqlite3_stmt *stmt, json_t *list, bool json);

@@ -5,7 +5,6 @@
  * count, the mean of each dimension (decimal strings, half-up, two places)
  * and the NPS, all computed by common/feedback_rules.c from exact integer
  * sums. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,39 +130,41 @@ static void print_row(sqlite3_stmt *row)
 						       responses));
 }
 
+struct satisfaction_args {
+	const char *data;
+	const char *site;
+	const char *period;
+	bool json;
+};
+
 int hq_cmd_satisfaction(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "site", required_argument, NULL, 's' },
-		{ "period", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },       { 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct satisfaction_args, data),
+		CLI_STRING("site", struct satisfaction_args, site),
+		CLI_STRING("period", struct satisfaction_args, period),
+		CLI_FLAG("json", struct satisfaction_args, json),
 	};
-	const char *data = NULL, *site = NULL, *period = NULL;
-	bool json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': data = optarg; break;
-		case 's': site = optarg; break;
-		case 'p': period = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("usage: innsync-hq satisfaction --data DIR [--site ID] [--period YYYY-MM] [--json]\n"
-			       "Guest satisfaction per site and month (latest revision): responses,\n"
-			       "mean of each dimension (1-5, rounded half-up to two decimals) and NPS\n"
-			       "(100 x (promoters 9-10 - detractors 0-6) / responses, rounded half\n"
-			       "away from zero).\n");
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
-	if (optind < argc && strcmp(argv[optind], "list") == 0)
-		optind++;
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
-	if (period != NULL && feedback_parse_period(period) != 0)
-		return cli_usage("--period must be YYYY-MM (got \"%s\")", period);
-	sqlite3 *db = fb_open_store(data);
+	static const char usage[] =
+		"usage: innsync-hq satisfaction --data DIR [--site ID] [--period YYYY-MM] [--json]\n"
+		"Guest satisfaction per site and month (latest revision): responses,\n"
+		"mean of each dimension (1-5, rounded half-up to two decimals) and NPS\n"
+		"(100 x (promoters 9-10 - detractors 0-6) / responses, rounded half\n"
+		"away from zero).\n";
+	struct satisfaction_args args = { 0 };
+	const char *positional[2];
+	size_t n_positional;
+	int parsed = cli_parse(argc, argv, options, sizeof options / sizeof options[0], &args,
+			       usage, positional, 2, &n_positional);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	/* an optional "list" first; anything else is unexpected */
+	size_t first = n_positional > 0 && strcmp(positional[0], "list") == 0 ? 1 : 0;
+	if (first < n_positional)
+		return cli_usage("unexpected argument \"%s\"", positional[first]);
+	if (args.period != NULL && feedback_parse_period(args.period) != 0)
+		return cli_usage("--period must be YYYY-MM (got \"%s\")", args.period);
+	sqlite3 *db = fb_open_store(args.data);
 	if (db == NULL)
 		return CLI_FAIL;
 	static const char sql[] =
@@ -179,19 +180,19 @@ int hq_cmd_satisfaction(int argc, char **argv)
 		sqlite3_close(db);
 		return cli_fail("cannot query guest satisfaction");
 	}
-	if (site)
-		sqlite3_bind_text(stmt, 1, site, -1, SQLITE_STATIC);
-	if (period)
-		sqlite3_bind_text(stmt, 2, period, -1, SQLITE_STATIC);
+	if (args.site)
+		sqlite3_bind_text(stmt, 1, args.site, -1, SQLITE_STATIC);
+	if (args.period)
+		sqlite3_bind_text(stmt, 2, args.period, -1, SQLITE_STATIC);
 	json_t *list = json_array();
-	if (!json)
+	if (!args.json)
 		printf("%-10s %-7s %9s %6s %6s %6s %6s %6s %6s %5s\n", "SITE", "PERIOD", "RESPONSES",
 		       "CLEAN", "SERVIC", "VALUE", "LOCAT", "FACIL", "OVERAL", "NPS");
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
-		if (json)
+		if (args.json)
 			json_array_append_new(list, row_json(stmt));
 		else
 			print_row(stmt);
 	}
-	return fb_list_done(db, stmt, list, json);
+	return fb_list_done(db, stmt, list, args.json);
 }

@@ -10,7 +10,6 @@
  * The site's trainer certification is a course with role "trainer": a site
  * is certified from the end date of such a course one of its employees
  * passed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,25 +225,19 @@ struct training_args {
  * argument at most (FILE or PLAN). 0, 1 (help printed) or CLI_USAGE. */
 static int parse_args(int argc, char **argv, const char *usage, struct training_args *args)
 {
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' }, { "plan", required_argument, NULL, 'p' },
-		{ "site", required_argument, NULL, 's' }, { "note", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },       { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_option options[] = {
+		CLI_STRING("data", struct training_args, data),
+		CLI_STRING("plan", struct training_args, plan),
+		CLI_STRING("site", struct training_args, site),
+		CLI_STRING("note", struct training_args, note),
+		CLI_FLAG("json", struct training_args, json),
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd': args->data = optarg; break;
-		case 'p': args->plan = optarg; break;
-		case 's': args->site = optarg; break;
-		case 'n': args->note = optarg; break;
-		case 'j': args->json = true; break;
-		case 'h': printf("%s", usage); return 1;
-		default: return CLI_USAGE;
-		}
-	}
-	return fb_args_rest(argc, argv, &args->file, args->data);
+	size_t n_positional;
+	int rc = cli_parse(argc, argv, options, sizeof options / sizeof options[0], args, usage,
+			   &args->file, 1, &n_positional);
+	if (rc == 0 && args->data == NULL)
+		return cli_usage("--data DIR is required");
+	return rc;
 }
 
 /* The stored latest revision of a plan (NULL if none). -1 on error. */
