@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "branch.h"
+#include "cli.h"
 #include "qa_rules.h"
 
 /*---- qa.c ------------------------------------------------------------------*/
@@ -26,6 +27,7 @@ struct qa_ctx {
  * CLI_OK, or a CLI exit code after printing the reason. */
 int qa_ctx_open(struct qa_ctx *ctx, const char *data, bool with_key);
 void qa_ctx_close(struct qa_ctx *ctx);
+
 
 /* The checklist HQ sent (inbox), of this version or (0) the latest; NULL
  * if none arrived. Free with wire_free. */

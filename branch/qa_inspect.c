@@ -10,7 +10,6 @@
  * rules are qa_rules.c's, applied here before anything is signed and again
  * by HQ. --no-local-check (start, submit) skips the local refusals: a test
  * aid to show HQ refuses an unassigned site or an edited inspection too. */
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +25,12 @@
 
 /*---- Options ---------------------------------------------------------------*/
 
+_Static_assert(QA_MAX_PHOTOS == CLI_LIST_MAX, "--photo collects QA_MAX_PHOTOS values");
+
 struct qa_args {
 	const char *data, *site, *type, *accompanied, *category, *severity, *text, *item;
-	const char *out, *reason;
-	const char *photos[QA_MAX_PHOTOS];
-	size_t n_photos;
+	const char *out, *reason, *score_text, *wait_text;
+	struct cli_list photos; /* QA_MAX_PHOTOS == CLI_LIST_MAX */
 	const char *positional[2];
 	size_t n_positional;
 	long score; /* -1: not given */
@@ -38,10 +38,11 @@ struct qa_args {
 	bool json, unchecked;
 };
 
+/* One table for all: a command names the options it takes (OPT_BIT mask)
+ * and is refused the others. */
 enum {
-	OPT_DATA = 1000,
+	OPT_DATA,
 	OPT_JSON,
-	OPT_HELP,
 	OPT_SITE,
 	OPT_TYPE,
 	OPT_ACCOMPANIED,
@@ -55,129 +56,63 @@ enum {
 	OPT_WAIT,
 	OPT_REASON,
 	OPT_UNCHECKED,
+	OPT_COUNT,
 };
 
-static const struct option qa_options[] = {
-	{"data", required_argument, NULL, OPT_DATA},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"site", required_argument, NULL, OPT_SITE},
-	{"type", required_argument, NULL, OPT_TYPE},
-	{"accompanied-by", required_argument, NULL, OPT_ACCOMPANIED},
-	{"category", required_argument, NULL, OPT_CATEGORY},
-	{"severity", required_argument, NULL, OPT_SEVERITY},
-	{"text", required_argument, NULL, OPT_TEXT},
-	{"item", required_argument, NULL, OPT_ITEM},
-	{"photo", required_argument, NULL, OPT_PHOTO},
-	{"score", required_argument, NULL, OPT_SCORE},
-	{"out", required_argument, NULL, OPT_OUT},
-	{"wait", required_argument, NULL, OPT_WAIT},
-	{"reason", required_argument, NULL, OPT_REASON},
-	{"no-local-check", no_argument, NULL, OPT_UNCHECKED},
-	{0},
+#define OPT_BIT(opt) (1u << (opt))
+#define QA_STRING(name, field) CLI_STRING(name, struct qa_args, field)
+
+static const struct cli_option qa_options[OPT_COUNT] = {
+	[OPT_DATA] = QA_STRING("data", data),
+	[OPT_JSON] = CLI_FLAG("json", struct qa_args, json),
+	[OPT_SITE] = QA_STRING("site", site),
+	[OPT_TYPE] = QA_STRING("type", type),
+	[OPT_ACCOMPANIED] = QA_STRING("accompanied-by", accompanied),
+	[OPT_CATEGORY] = QA_STRING("category", category),
+	[OPT_SEVERITY] = QA_STRING("severity", severity),
+	[OPT_TEXT] = QA_STRING("text", text),
+	[OPT_ITEM] = QA_STRING("item", item),
+	[OPT_PHOTO] = CLI_LIST("photo", struct qa_args, photos),
+	[OPT_SCORE] = QA_STRING("score", score_text),
+	[OPT_OUT] = QA_STRING("out", out),
+	[OPT_WAIT] = QA_STRING("wait", wait_text),
+	[OPT_REASON] = QA_STRING("reason", reason),
+	[OPT_UNCHECKED] = CLI_FLAG("no-local-check", struct qa_args, unchecked),
 };
 
-static const char *option_name(int opt)
-{
-	for (const struct option *o = qa_options; o->name != NULL; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
-}
-
-/* The bit of an option in a command's mask of allowed options. */
-#define OPT_BIT(opt) (1u << ((opt)-OPT_DATA))
-
-/* One option: 0, or a CLI exit code. allowed: the options this command
- * takes (OPT_BIT mask; --data, --json and --help always). */
-static int take_option(int opt, unsigned allowed, struct qa_args *args)
-{
-	if (opt < OPT_DATA || opt > OPT_UNCHECKED)
-		return CLI_USAGE; /* getopt printed why */
-	allowed |= OPT_BIT(OPT_DATA) | OPT_BIT(OPT_JSON);
-	if ((allowed & OPT_BIT(opt)) == 0)
-		return cli_usage("this command does not take --%s", option_name(opt));
-	uint64_t value = 0;
-	switch (opt) {
-	case OPT_DATA:
-		args->data = optarg;
-		break;
-	case OPT_JSON:
-		args->json = true;
-		break;
-	case OPT_SITE:
-		args->site = optarg;
-		break;
-	case OPT_TYPE:
-		args->type = optarg;
-		break;
-	case OPT_ACCOMPANIED:
-		args->accompanied = optarg;
-		break;
-	case OPT_CATEGORY:
-		args->category = optarg;
-		break;
-	case OPT_SEVERITY:
-		args->severity = optarg;
-		break;
-	case OPT_TEXT:
-		args->text = optarg;
-		break;
-	case OPT_ITEM:
-		args->item = optarg;
-		break;
-	case OPT_OUT:
-		args->out = optarg;
-		break;
-	case OPT_REASON:
-		args->reason = optarg;
-		break;
-	case OPT_UNCHECKED:
-		args->unchecked = true;
-		break;
-	case OPT_PHOTO:
-		if (args->n_photos == QA_MAX_PHOTOS)
-			return cli_usage("at most %d --photo per finding", QA_MAX_PHOTOS);
-		args->photos[args->n_photos++] = optarg;
-		break;
-	case OPT_SCORE:
-		if (parse_u64(optarg, 0, 100, &value) != 0)
-			return cli_usage(
-			    "--score must be a whole number from 0 to 100 (got \"%s\")", optarg);
-		args->score = (long)value;
-		break;
-	case OPT_WAIT:
-		if (parse_u64(optarg, 0, 3600, &value) != 0)
-			return cli_usage("--wait must be seconds from 0 to 3600");
-		args->wait_s = value;
-		break;
-	default:
-		return CLI_USAGE;
-	}
-	return 0;
-}
-
-/* 0, 1 after --help, or a CLI exit code. */
+/* allowed: OPT_BIT mask of the command's options (--data, --json and
+ * --help always). 0, 1 after --help, or a CLI exit code. */
 static int parse_args(int argc, char **argv, unsigned allowed, size_t max_positional,
 		      const char *usage, struct qa_args *args)
 {
 	memset(args, 0, sizeof *args);
 	args->score = -1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", qa_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			printf("%s", usage);
-			return 1;
-		}
-		int rc = take_option(opt, allowed, args);
-		if (rc != 0)
-			return rc;
+	int rc = cli_parse(argc, argv, qa_options, OPT_COUNT, args, usage, args->positional,
+			   max_positional, &args->n_positional);
+	if (rc != 0)
+		return rc;
+	allowed |= OPT_BIT(OPT_DATA) | OPT_BIT(OPT_JSON);
+	for (int i = 0; i < OPT_COUNT; i++) {
+		const char *field = (const char *)args + qa_options[i].offset;
+		bool given = qa_options[i].kind == CLI_OPT_STRING
+				 ? *(const char *const *)(const void *)field != NULL
+			     : qa_options[i].kind == CLI_OPT_FLAG
+				 ? *(const bool *)(const void *)field
+				 : ((const struct cli_list *)(const void *)field)->n > 0;
+		if (given && (allowed & OPT_BIT(i)) == 0)
+			return cli_usage("this command does not take --%s", qa_options[i].name);
 	}
-	while (optind < argc) {
-		if (args->n_positional == max_positional)
-			return cli_usage("unexpected argument \"%s\"", argv[optind]);
-		args->positional[args->n_positional++] = argv[optind++];
+	if (args->photos.overflow)
+		return cli_usage("at most %d --photo per finding", QA_MAX_PHOTOS);
+	uint64_t value = 0;
+	if (args->score_text != NULL) {
+		if (parse_u64(args->score_text, 0, 100, &value) != 0)
+			return cli_usage("--score must be a whole number from 0 to 100 (got \"%s\")",
+					 args->score_text);
+		args->score = (long)value;
 	}
+	if (args->wait_text != NULL && parse_u64(args->wait_text, 0, 3600, &args->wait_s) != 0)
+		return cli_usage("--wait must be seconds from 0 to 3600");
 	return 0;
 }
 
@@ -458,7 +393,7 @@ static int qa_finding(struct qa_ctx *ctx, const struct qa_args *args)
 	if (rc != CLI_OK)
 		return rc;
 	struct photo_list photos = {.n = 0};
-	rc = photos_add(ctx, args->photos, args->n_photos, NULL, &photos);
+	rc = photos_add(ctx, args->photos.items, args->photos.n, NULL, &photos);
 	long long count = 0;
 	char finding_id[QA_MAX_FINDING_ID + 1];
 	if (rc == CLI_OK && store_begin(ctx->db) != 0)

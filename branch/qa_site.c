@@ -8,7 +8,6 @@
  * once what HQ would refuse (unknown finding, a step the finding's state
  * does not allow). --no-local-check skips those checks: a test aid to show
  * that HQ refuses them too. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,41 +160,25 @@ static void print_inbox(const json_t *inbox, bool all)
 
 int branch_cmd_inbox(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"data", required_argument, NULL, 'd'}, {"all", no_argument, NULL, 'a'},
-	    {"site", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},	    {0},
+	struct inbox_args {
+		const char *data, *site;
+		bool all, json;
+	} args = {0};
+	static const struct cli_option options[] = {
+	    CLI_STRING("data", struct inbox_args, data), CLI_FLAG("all", struct inbox_args, all),
+	    CLI_STRING("site", struct inbox_args, site), CLI_FLAG("json", struct inbox_args, json),
 	};
-	const char *data = NULL, *site = NULL;
-	bool all = false, json = false;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			data = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 's':
-			site = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf(
-			    "usage: innsync-branch inbox --data DIR [--all] [--site ID] [--json]\n"
-			    "The QA inspections HQ forwarded to this site, and their findings\n"
-			    "not yet closed (--all: closed ones too), overdue first: state (open,\n"
-			    "planned, done, verified, reopened), deadline, plan and completion.\n");
-			return CLI_OK;
-		default:
-			return CLI_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
+	int parsed = cli_parse(
+	    argc, argv, options, sizeof options / sizeof options[0], &args,
+	    "usage: innsync-branch inbox --data DIR [--all] [--site ID] [--json]\n"
+	    "The QA inspections HQ forwarded to this site, and their findings\n"
+	    "not yet closed (--all: closed ones too), overdue first: state (open,\n"
+	    "planned, done, verified, reopened), deadline, plan and completion.\n",
+	    NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed == 1 ? CLI_OK : parsed;
+	const char *data = args.data, *site = args.site;
+	bool all = args.all, json = args.json;
 	struct qa_ctx ctx;
 	int rc = qa_ctx_open(&ctx, data, false);
 	if (rc != CLI_OK)
@@ -223,92 +206,47 @@ int branch_cmd_inbox(int argc, char **argv)
 
 struct rectify_args {
 	const char *data, *finding, *action, *owner, *due, *note, *reason, *author;
-	const char *photos[RECTIFY_MAX_PHOTOS];
-	size_t n_photos;
+	struct cli_list photos; /* RECTIFY_MAX_PHOTOS == CLI_LIST_MAX */
 	bool done, json, unchecked;
 };
 
 static int parse_rectify(int argc, char **argv, struct rectify_args *args)
 {
-	static const struct option options[] = {
-	    {"data", required_argument, NULL, 'd'},   {"finding", required_argument, NULL, 'f'},
-	    {"action", required_argument, NULL, 'a'}, {"owner", required_argument, NULL, 'o'},
-	    {"due", required_argument, NULL, 'u'},    {"done", no_argument, NULL, 'D'},
-	    {"note", required_argument, NULL, 'n'},   {"photo", required_argument, NULL, 'p'},
-	    {"reason", required_argument, NULL, 'r'}, {"author", required_argument, NULL, 'A'},
-	    {"json", no_argument, NULL, 'j'},	      {"no-local-check", no_argument, NULL, 'X'},
-	    {"help", no_argument, NULL, 'h'},	      {0},
+#define RECTIFY_STRING(name, field) CLI_STRING(name, struct rectify_args, field)
+	static const struct cli_option options[] = {
+	    RECTIFY_STRING("data", data),     RECTIFY_STRING("finding", finding),
+	    RECTIFY_STRING("action", action), RECTIFY_STRING("owner", owner),
+	    RECTIFY_STRING("due", due),	      CLI_FLAG("done", struct rectify_args, done),
+	    RECTIFY_STRING("note", note),     CLI_LIST("photo", struct rectify_args, photos),
+	    RECTIFY_STRING("reason", reason), RECTIFY_STRING("author", author),
+	    CLI_FLAG("json", struct rectify_args, json),
+	    CLI_FLAG("no-local-check", struct rectify_args, unchecked),
 	};
+#undef RECTIFY_STRING
+	size_t n_options = sizeof options / sizeof options[0];
 	memset(args, 0, sizeof *args);
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			args->data = optarg;
-			break;
-		case 'f':
-			args->finding = optarg;
-			break;
-		case 'a':
-			args->action = optarg;
-			break;
-		case 'o':
-			args->owner = optarg;
-			break;
-		case 'u':
-			args->due = optarg;
-			break;
-		case 'D':
-			args->done = true;
-			break;
-		case 'n':
-			args->note = optarg;
-			break;
-		case 'r':
-			args->reason = optarg;
-			break;
-		case 'A':
-			args->author = optarg;
-			break;
-		case 'j':
-			args->json = true;
-			break;
-		case 'X':
-			args->unchecked = true;
-			break;
-		case 'p':
-			if (args->n_photos == RECTIFY_MAX_PHOTOS)
-				return cli_usage("at most %d --photo", RECTIFY_MAX_PHOTOS);
-			args->photos[args->n_photos++] = optarg;
-			break;
-		case 'h':
-			printf(
-			    "usage: innsync-branch rectify --data DIR --finding F --action TEXT\n"
-			    "                              --owner NAME --due YYYY-MM-DD\n"
-			    "       innsync-branch rectify --data DIR --finding F --done --note "
-			    "TEXT\n"
-			    "                              [--photo FILE]...\n"
-			    "       common options: [--reason TEXT] [--author NAME] [--json]\n"
-			    "Records the site's rectification plan for a finding, or its "
-			    "completion\n"
-			    "with evidence photos (JPEG or PNG), as a signed record for HQ. A "
-			    "plan\n"
-			    "or completion written again (e.g. after HQ reopened the finding) is "
-			    "a\n"
-			    "new revision; --reason says why (a default is used if omitted).\n");
-			return 1;
-		default:
-			return CLI_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage("unexpected argument \"%s\"", argv[optind]);
+	int parsed = cli_parse(
+	    argc, argv, options, n_options, args,
+	    "usage: innsync-branch rectify --data DIR --finding F --action TEXT\n"
+	    "                              --owner NAME --due YYYY-MM-DD\n"
+	    "       innsync-branch rectify --data DIR --finding F --done --note TEXT\n"
+	    "                              [--photo FILE]...\n"
+	    "       common options: [--reason TEXT] [--author NAME] [--json]\n"
+	    "Records the site's rectification plan for a finding, or its completion\n"
+	    "with evidence photos (JPEG or PNG), as a signed record for HQ. A plan\n"
+	    "or completion written again (e.g. after HQ reopened the finding) is a\n"
+	    "new revision; --reason says why (a default is used if omitted).\n",
+	    NULL, 0, NULL);
+	if (parsed != 0)
+		return parsed;
+	if (args->photos.overflow)
+		return cli_usage("at most %d --photo", RECTIFY_MAX_PHOTOS);
 	if (args->finding == NULL)
 		return cli_usage("rectify needs --finding F (see innsync-branch inbox)");
 	if (args->done && (args->note == NULL || args->action || args->owner || args->due))
 		return cli_usage("rectify --done takes --note TEXT and --photo FILE, not a plan");
 	if (!args->done && (args->action == NULL || args->owner == NULL || args->due == NULL ||
-			    args->note != NULL || args->n_photos > 0))
+			    args->note != NULL || args->photos.n > 0))
 		return cli_usage("a plan needs --action TEXT, --owner NAME and --due YYYY-MM-DD "
 				 "(or record completion with --done --note TEXT)");
 	if (args->reason != NULL && strlen(args->reason) > 1000)
@@ -378,10 +316,10 @@ static void photo_set_free(struct photo_set *set)
 static int add_photos(struct qa_ctx *ctx, const struct rectify_args *args, struct photo_set *set)
 {
 	char err[512];
-	for (size_t i = 0; i < args->n_photos; i++) {
+	for (size_t i = 0; i < args->photos.n; i++) {
 		Innsync__PhotoRef *ref = &set->refs[set->n];
 		innsync__photo_ref__init(ref);
-		if (branch_attachment_add(ctx->db, ctx->data, args->photos[i], ref, err,
+		if (branch_attachment_add(ctx->db, ctx->data, args->photos.items[i], ref, err,
 					  sizeof err) != 0)
 			return cli_fail("%s", err);
 		set->pointers[set->n++] = ref;

@@ -74,7 +74,7 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 		return cli_usage("internal error: too many options");
 	for (size_t i = 0; i < n_options; i++) {
 		table[i].name = options[i].name;
-		table[i].has_arg = options[i].kind == CLI_OPT_STRING ? required_argument : no_argument;
+		table[i].has_arg = options[i].kind == CLI_OPT_FLAG ? no_argument : required_argument;
 		table[i].flag = NULL;
 		table[i].val = 256 + (int)i;
 	}
@@ -98,10 +98,17 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 		if (opt < 256 || (size_t)(opt - 256) >= n_options)
 			return CLI_USAGE; /* getopt printed what was wrong */
 		const struct cli_option *o = &options[opt - 256];
-		if (o->kind == CLI_OPT_STRING)
+		if (o->kind == CLI_OPT_STRING) {
 			*(const char **)(void *)(base + o->offset) = optarg;
-		else
+		} else if (o->kind == CLI_OPT_FLAG) {
 			*(bool *)(void *)(base + o->offset) = true;
+		} else {
+			struct cli_list *list = (struct cli_list *)(void *)(base + o->offset);
+			if (list->n < CLI_LIST_MAX)
+				list->items[list->n++] = optarg;
+			else
+				list->overflow = true;
+		}
 	}
 	/* what follows "--" is positional too */
 	for (; optind < argc; optind++)

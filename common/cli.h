@@ -4,6 +4,7 @@
 #define INNSYNC_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,17 @@ int cli_print_json(json_t *value);
 enum cli_option_kind {
 	CLI_OPT_STRING, /* --name VALUE: sets a const char * field */
 	CLI_OPT_FLAG,   /* --name: sets a bool field to true */
+	CLI_OPT_LIST,   /* --name VALUE, repeatable: appends to a struct cli_list field */
+};
+
+#define CLI_LIST_MAX 16
+
+/* The values of a repeatable option, in order. overflow: given more than
+ * CLI_LIST_MAX times (the first CLI_LIST_MAX are kept). */
+struct cli_list {
+	const char *items[CLI_LIST_MAX];
+	size_t n;
+	bool overflow;
 };
 
 struct cli_option {
@@ -40,6 +52,7 @@ struct cli_option {
 
 #define CLI_STRING(name, type, field) { name, CLI_OPT_STRING, offsetof(type, field) }
 #define CLI_FLAG(name, type, field) { name, CLI_OPT_FLAG, offsetof(type, field) }
+#define CLI_LIST(name, type, field) { name, CLI_OPT_LIST, offsetof(type, field) }
 #define CLI_MAX_OPTIONS 32
 
 /* Parses argv[1..argc-1] (argv[0] names the command) against options,

@@ -9,7 +9,6 @@
  * downstream logs (publish.c); the daemon delivers it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,24 +24,21 @@
 
 /* Options shared by the qa and rectification sub-commands. */
 struct qa_args {
-	const char *data;
-	const char *site;
-	const char *out;
-	const char *finding;
-	const char *note;
-	const char *by;
+	const char *data, *site, *out, *finding, *note, *by;
+	const char *version_text, *days_text[4];
 	const char *positional[2];
 	size_t n_positional;
+	bool json, open, overdue, all, accept, reject;
 	int version;
 	int decision; /* 1 accept, -1 reject */
-	bool json, open, overdue, all;
 	long days[4]; /* plan, critical, major, minor; -1 unset */
 };
 
+/* One table for all: a command names the options it takes (OPT_BIT mask)
+ * and is refused the others. */
 enum {
-	OPT_DATA = 1000,
+	OPT_DATA,
 	OPT_JSON,
-	OPT_HELP,
 	OPT_SITE,
 	OPT_OPEN,
 	OPT_OUT,
@@ -58,126 +54,70 @@ enum {
 	OPT_CRITICAL_DAYS,
 	OPT_MAJOR_DAYS,
 	OPT_MINOR_DAYS,
+	OPT_COUNT,
 };
 
-static const struct option qa_options[] = {
-	{"data", required_argument, NULL, OPT_DATA},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"site", required_argument, NULL, OPT_SITE},
-	{"open", no_argument, NULL, OPT_OPEN},
-	{"out", required_argument, NULL, OPT_OUT},
-	{"version", required_argument, NULL, OPT_VERSION},
-	{"finding", required_argument, NULL, OPT_FINDING},
-	{"accept", no_argument, NULL, OPT_ACCEPT},
-	{"reject", no_argument, NULL, OPT_REJECT},
-	{"note", required_argument, NULL, OPT_NOTE},
-	{"by", required_argument, NULL, OPT_BY},
-	{"overdue", no_argument, NULL, OPT_OVERDUE},
-	{"all", no_argument, NULL, OPT_ALL},
-	{"plan-days", required_argument, NULL, OPT_PLAN_DAYS},
-	{"critical-days", required_argument, NULL, OPT_CRITICAL_DAYS},
-	{"major-days", required_argument, NULL, OPT_MAJOR_DAYS},
-	{"minor-days", required_argument, NULL, OPT_MINOR_DAYS},
-	{0},
+#define OPT_BIT(opt) (1u << (opt))
+#define QA_STRING(name, field) CLI_STRING(name, struct qa_args, field)
+#define QA_FLAG(name, field) CLI_FLAG(name, struct qa_args, field)
+
+static const struct cli_option qa_options[OPT_COUNT] = {
+	[OPT_DATA] = QA_STRING("data", data),
+	[OPT_JSON] = QA_FLAG("json", json),
+	[OPT_SITE] = QA_STRING("site", site),
+	[OPT_OPEN] = QA_FLAG("open", open),
+	[OPT_OUT] = QA_STRING("out", out),
+	[OPT_VERSION] = QA_STRING("version", version_text),
+	[OPT_FINDING] = QA_STRING("finding", finding),
+	[OPT_ACCEPT] = QA_FLAG("accept", accept),
+	[OPT_REJECT] = QA_FLAG("reject", reject),
+	[OPT_NOTE] = QA_STRING("note", note),
+	[OPT_BY] = QA_STRING("by", by),
+	[OPT_OVERDUE] = QA_FLAG("overdue", overdue),
+	[OPT_ALL] = QA_FLAG("all", all),
+	[OPT_PLAN_DAYS] = QA_STRING("plan-days", days_text[0]),
+	[OPT_CRITICAL_DAYS] = QA_STRING("critical-days", days_text[1]),
+	[OPT_MAJOR_DAYS] = QA_STRING("major-days", days_text[2]),
+	[OPT_MINOR_DAYS] = QA_STRING("minor-days", days_text[3]),
 };
-
-static const char *option_name(int opt)
-{
-	for (const struct option *o = qa_options; o->name != NULL; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
-}
-
-/* The bit of an option in a command's mask of allowed options. */
-#define OPT_BIT(opt) (1u << ((opt)-OPT_DATA))
-
-/* One option: 0, or a CLI exit code. allowed: the options this command
- * takes (OPT_BIT mask; --data, --json and --help always). */
-static int take_option(int opt, unsigned allowed, struct qa_args *args)
-{
-	allowed |= OPT_BIT(OPT_DATA) | OPT_BIT(OPT_JSON);
-	if ((allowed & OPT_BIT(opt)) == 0)
-		return cli_usage("this command does not take --%s", option_name(opt));
-	uint64_t value = 0;
-	switch (opt) {
-	case OPT_DATA:
-		args->data = optarg;
-		break;
-	case OPT_JSON:
-		args->json = true;
-		break;
-	case OPT_SITE:
-		args->site = optarg;
-		break;
-	case OPT_OPEN:
-		args->open = true;
-		break;
-	case OPT_OUT:
-		args->out = optarg;
-		break;
-	case OPT_FINDING:
-		args->finding = optarg;
-		break;
-	case OPT_NOTE:
-		args->note = optarg;
-		break;
-	case OPT_BY:
-		args->by = optarg;
-		break;
-	case OPT_OVERDUE:
-		args->overdue = true;
-		break;
-	case OPT_ALL:
-		args->all = true;
-		break;
-	case OPT_ACCEPT:
-	case OPT_REJECT:
-		if (args->decision != 0)
-			return cli_usage("give one of --accept or --reject");
-		args->decision = opt == OPT_ACCEPT ? 1 : -1;
-		break;
-	case OPT_VERSION:
-		if (parse_u64(optarg, 1, UINT32_MAX, &value) != 0)
-			return cli_usage("--version must be a checklist version (1, 2, ...)");
-		args->version = (int)value;
-		break;
-	default:
-		if (parse_u64(optarg, 1, QA_MAX_DAYS, &value) != 0)
-			return cli_usage("days must be a whole number from 1 to %d (got \"%s\")",
-					 QA_MAX_DAYS, optarg);
-		args->days[opt - OPT_PLAN_DAYS] = (long)value;
-		break;
-	}
-	return 0;
-}
 
 /* Parses argv (argv[0] is the command's name). allowed: OPT_BIT mask of
- * its options; max_positional the positional arguments. Returns 0,
- * 1 after --help, or a CLI exit code. */
+ * its options (--data, --json and --help always); max_positional the
+ * positional arguments. Returns 0, 1 after --help, or a CLI exit code. */
 static int parse_args(int argc, char **argv, unsigned allowed, size_t max_positional,
 		      const char *usage, struct qa_args *args)
 {
 	memset(args, 0, sizeof *args);
-	for (int i = 0; i < 4; i++)
-		args->days[i] = -1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", qa_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			printf("%s", usage);
-			return 1;
-		}
-		if (opt == '?')
-			return CLI_USAGE;
-		int rc = take_option(opt, allowed, args);
-		if (rc != 0)
-			return rc;
+	int rc = cli_parse(argc, argv, qa_options, OPT_COUNT, args, usage, args->positional,
+			   max_positional, &args->n_positional);
+	if (rc != 0)
+		return rc;
+	allowed |= OPT_BIT(OPT_DATA) | OPT_BIT(OPT_JSON);
+	for (int i = 0; i < OPT_COUNT; i++) {
+		const char *field = (const char *)args + qa_options[i].offset;
+		bool given = qa_options[i].kind == CLI_OPT_STRING
+				 ? *(const char *const *)(const void *)field != NULL
+				 : *(const bool *)(const void *)field;
+		if (given && (allowed & OPT_BIT(i)) == 0)
+			return cli_usage("this command does not take --%s", qa_options[i].name);
 	}
-	while (optind < argc) {
-		if (args->n_positional == max_positional)
-			return cli_usage("unexpected argument \"%s\"", argv[optind]);
-		args->positional[args->n_positional++] = argv[optind++];
+	if (args->accept && args->reject)
+		return cli_usage("give one of --accept or --reject");
+	args->decision = args->accept ? 1 : args->reject ? -1 : 0;
+	uint64_t value = 0;
+	if (args->version_text != NULL) {
+		if (parse_u64(args->version_text, 1, UINT32_MAX, &value) != 0)
+			return cli_usage("--version must be a checklist version (1, 2, ...)");
+		args->version = (int)value;
+	}
+	for (int i = 0; i < 4; i++) {
+		args->days[i] = -1;
+		if (args->days_text[i] == NULL)
+			continue;
+		if (parse_u64(args->days_text[i], 1, QA_MAX_DAYS, &value) != 0)
+			return cli_usage("days must be a whole number from 1 to %d (got \"%s\")",
+					 QA_MAX_DAYS, args->days_text[i]);
+		args->days[i] = (long)value;
 	}
 	if (args->data == NULL)
 		return cli_usage("--data DIR is required");
