@@ -117,3 +117,18 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 		return cli_usage("unexpected argument \"%s\"", surplus);
 	return 0;
 }
+
+int cli_only_options(const struct cli_option *options, size_t n_options, const void *args,
+		     unsigned long allowed)
+{
+	const char *base = args;
+	for (size_t i = 0; i < n_options; i++) {
+		const void *field = base + options[i].offset;
+		bool given = options[i].kind == CLI_OPT_STRING ? *(const char *const *)field != NULL
+			     : options[i].kind == CLI_OPT_FLAG ? *(const bool *)field
+							       : ((const struct cli_list *)field)->n > 0;
+		if (given && (allowed & (1ul << i)) == 0)
+			return cli_usage("this command does not take --%s", options[i].name);
+	}
+	return 0;
+}

@@ -64,6 +64,12 @@ int cli_parse(int argc, char **argv, const struct cli_option *options, size_t n_
 	      void *args, const char *usage, const char **positional, size_t max_positional,
 	      size_t *n_positional);
 
+/* For commands sharing one option table: refuses any option given that is
+ * not in allowed (bit i: options[i]). 0, or CLI_USAGE with "this command does
+ * not take --NAME". */
+int cli_only_options(const struct cli_option *options, size_t n_options, const void *args,
+		     unsigned long allowed);
+
 /* ISO 8601 string, or JSON null for 0. New reference. */
 json_t *cli_json_time(int64_t unix_ms);
 

@@ -93,14 +93,9 @@ static int parse_args(int argc, char **argv, unsigned allowed, size_t max_positi
 	if (rc != 0)
 		return rc;
 	allowed |= OPT_BIT(OPT_DATA) | OPT_BIT(OPT_JSON);
-	for (int i = 0; i < OPT_COUNT; i++) {
-		const char *field = (const char *)args + qa_options[i].offset;
-		bool given = qa_options[i].kind == CLI_OPT_STRING
-				 ? *(const char *const *)(const void *)field != NULL
-				 : *(const bool *)(const void *)field;
-		if (given && (allowed & OPT_BIT(i)) == 0)
-			return cli_usage("this command does not take --%s", qa_options[i].name);
-	}
+	rc = cli_only_options(qa_options, OPT_COUNT, args, allowed);
+	if (rc != 0)
+		return rc;
 	if (args->accept && args->reject)
 		return cli_usage("give one of --accept or --reject");
 	args->decision = args->accept ? 1 : args->reject ? -1 : 0;
